@@ -1,0 +1,4 @@
+/**
+ * dd-agent-effect public API: services, layers, programs, errors and schemas of each concern.
+ */
+export * as Cli from "./programs/cli.js"

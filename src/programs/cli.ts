@@ -1,0 +1,14 @@
+/**
+ * The `dd-agent` command tree. Each concern contributes one command from its own program file;
+ * this file only assembles them.
+ */
+import { Command } from "@effect/cli"
+import { intakeCommand } from "./intake.js"
+
+export const ddAgent = Command.make("dd-agent").pipe(
+  Command.withDescription("Datadog agent subsystems as Effect services"),
+  Command.withSubcommands([intakeCommand])
+)
+
+/** Parses `argv` (as `process.argv`) and runs the chosen command. */
+export const cli = Command.run(ddAgent, { name: "dd-agent", version: "0.1.0" })
