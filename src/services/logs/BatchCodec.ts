@@ -1,0 +1,33 @@
+/**
+ * `StatefulBatch.data` as a whole: datums ⇄ DatumSequence bytes ⇄ compressed payload.
+ */
+import { compress, type ContentEncoding, decompress, defaultMaxPayloadBytes } from "./ContentEncoding.js"
+import type { Datum } from "./Datum.js"
+import { type DecodedDatum, decodeDatumSequence, encodeDatumSequence } from "./DatumWire.js"
+import { PayloadError } from "./errors.js"
+
+export interface EncodedBatchData {
+  /** The bytes that go in `StatefulBatch.data`. */
+  readonly data: Uint8Array
+  /** Size of the serialized DatumSequence before compression. */
+  readonly uncompressedBytes: number
+}
+
+export const encodeBatchData = (
+  datums: ReadonlyArray<Datum>,
+  encoding: ContentEncoding,
+  level = 1
+): EncodedBatchData => {
+  const raw = encodeDatumSequence(datums)
+  return { data: compress(raw, encoding, level), uncompressedBytes: raw.length }
+}
+
+export const decodeBatchData = (
+  data: Uint8Array,
+  encoding: ContentEncoding,
+  maxBytes = defaultMaxPayloadBytes
+): ReadonlyArray<DecodedDatum> | PayloadError => {
+  const raw = decompress(data, encoding, maxBytes)
+  if (raw instanceof PayloadError) return raw
+  return decodeDatumSequence(raw)
+}

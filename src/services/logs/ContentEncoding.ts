@@ -1,0 +1,58 @@
+/**
+ * Application-level compression of `StatefulBatch.data`, announced per stream in `dd-content-encoding`.
+ * zstd comes from node:zlib (Node >= 22.15).
+ */
+import * as Zlib from "node:zlib"
+import { PayloadError } from "./errors.js"
+
+export type ContentEncoding = "zstd" | "identity"
+
+export const contentEncodings: ReadonlyArray<ContentEncoding> = ["zstd", "identity"]
+
+/** Default limit on a decompressed batch payload. */
+export const defaultMaxPayloadBytes = 16 * 1024 * 1024
+
+/** Parses a `dd-content-encoding` value; absent means zstd, the contract's default. */
+export const parseContentEncoding = (value: string | undefined): ContentEncoding | PayloadError => {
+  if (value === undefined || value === "") return "zstd"
+  const v = value.trim().toLowerCase()
+  if (v === "zstd" || v === "identity") return v
+  return new PayloadError({
+    reason: "UnknownEncoding",
+    message: `unknown dd-content-encoding '${value}' (expected one of: ${contentEncodings.join(", ")})`
+  })
+}
+
+export const compress = (data: Uint8Array, encoding: ContentEncoding, level = 1): Uint8Array => {
+  if (encoding === "identity") return data
+  return Zlib.zstdCompressSync(data, { params: { [Zlib.constants.ZSTD_c_compressionLevel]: level } })
+}
+
+/**
+ * Decompresses a batch payload, refusing to produce more than `maxBytes` (a decompression bomb or a corrupt
+ * frame gets a typed error, never an unbounded allocation).
+ */
+export const decompress = (
+  data: Uint8Array,
+  encoding: ContentEncoding,
+  maxBytes = defaultMaxPayloadBytes
+): Uint8Array | PayloadError => {
+  if (encoding === "identity") {
+    return data.length > maxBytes ? oversized(data.length, maxBytes) : data
+  }
+  try {
+    return Zlib.zstdDecompressSync(data, { maxOutputLength: maxBytes })
+  } catch (cause) {
+    const code = (cause as { code?: string }).code
+    if (code === "ERR_BUFFER_TOO_LARGE" || (code !== undefined && /TOO_LARGE|too large/i.test(String((cause as Error).message)))) {
+      return oversized(undefined, maxBytes)
+    }
+    return new PayloadError({ reason: "Corrupt", message: `zstd payload is corrupt: ${(cause as Error).message}`, cause })
+  }
+}
+
+const oversized = (size: number | undefined, maxBytes: number) =>
+  new PayloadError({
+    reason: "Oversized",
+    message: `batch payload ${size === undefined ? "decompresses to more than" : `is ${size} bytes, over`} the ${maxBytes}-byte limit`
+  })
