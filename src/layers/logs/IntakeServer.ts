@@ -12,7 +12,7 @@ import {
   Deferred,
   Duration,
   Effect,
-  Exit,
+  Fiber,
   FiberId,
   FiberSet,
   Layer,
@@ -84,14 +84,19 @@ export const makeIntakeServer = (options: IntakeOptions) =>
           "grpc.max_receive_message_length": maxPayloadBytes + 1024 * 1024
         })
       ),
+      // Bounded by a plain timer: a release also runs inside an interrupted fiber, where an interruptible
+      // timeout would be cut short at once.
       (s) =>
         Effect.async<void>((resume) => {
-          s.tryShutdown(() => resume(Effect.void))
-        }).pipe(
-          Effect.timeoutOption(Duration.seconds(5)),
-          Effect.interruptible,
-          Effect.ensuring(Effect.sync(() => s.forceShutdown()))
-        )
+          const timer = setTimeout(() => {
+            s.forceShutdown()
+            resume(Effect.void)
+          }, 5_000)
+          s.tryShutdown(() => {
+            clearTimeout(timer)
+            resume(Effect.void)
+          })
+        })
     )
     // Registered after the server, so closed before it: every stream ends before the server shuts down.
     const runFork = yield* FiberSet.makeRuntime<never, void, never>()
@@ -113,13 +118,12 @@ export const makeIntakeServer = (options: IntakeOptions) =>
           if (st === undefined) call.end()
           else call.emit("error", st)
         }
-        // The writer sends acks at their due time, in order; a shutdown drains them at once.
-        let draining = false
+        // The writer sends acks at their due time, in order.
         const writer = Effect.gen(function*() {
           while (true) {
             const item = yield* Queue.take(outgoing)
             const wait = item.due - Date.now()
-            if (wait > 0 && !draining) yield* Effect.sleep(Duration.millis(wait))
+            if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
             if (item._tag === "End") {
               finish(item.status)
               yield* Deferred.succeed(ended, undefined)
@@ -130,15 +134,14 @@ export const makeIntakeServer = (options: IntakeOptions) =>
         })
         const writerFiber = yield* Effect.forkScoped(Effect.interruptible(writer))
 
-        yield* Effect.addFinalizer((exit) =>
+        // On shutdown (or any exit) send the acks still waiting for their delay at once, then end the stream.
+        yield* Effect.addFinalizer(() =>
           Effect.gen(function*() {
-            if (Exit.isInterrupted(exit) || closing) {
-              // Shutdown: send every pending ack now, then end the stream as unavailable.
-              draining = true
-              yield* Queue.offer(outgoing, { _tag: "End", status: unavailableShuttingDown, due: 0 })
-              yield* Deferred.await(ended).pipe(Effect.timeoutOption(Duration.seconds(2)), Effect.interruptible)
+            yield* Fiber.interrupt(writerFiber)
+            for (const item of yield* Queue.takeAll(outgoing)) {
+              if (item._tag === "End") finish(item.status)
+              else if (!finished) call.write({ batchId: item.batchId, status: batchStatusOk })
             }
-            yield* writerFiber.interruptAsFork(FiberId.none)
             finish(unavailableShuttingDown)
             yield* Ref.update(counters, (c) => ({ ...c, activeStreams: c.activeStreams - 1 }))
           })
