@@ -1,0 +1,154 @@
+/**
+ * Tails the files matching a glob: new files are picked up on each scan, appends are read as they come,
+ * rotation by rename (the path now names another file) and truncation are followed, and every line carries
+ * an acknowledgement callback that advances the file's offset in the registry. One fiber per file, in a
+ * FiberMap owned by the tailer's scope; each file handle is closed by the scope that opened it.
+ */
+import * as Fs from "node:fs"
+import * as FsP from "node:fs/promises"
+import { Clock, type Duration, Effect, FiberMap, Metric, Schedule } from "effect"
+import { AckWindow } from "../../services/inputs/AckWindow.js"
+import { type InputLine, inputTags, type LineSink } from "../../services/inputs/InputLine.js"
+import { LineSplitter } from "../../services/inputs/LineSplitter.js"
+import { resumeOffset } from "../../services/inputs/Registry.js"
+import { RegistryStore } from "./RegistryStore.js"
+
+export interface FileInputOptions {
+  readonly path: string
+  readonly service?: string | undefined
+  readonly source?: string | undefined
+  readonly tags?: ReadonlyArray<string> | undefined
+  /** Where to start a file the registry does not know (default "end"). */
+  readonly startPosition?: "end" | "beginning" | undefined
+}
+
+/** What a tailer reports as it follows files (for logs, status and tests). */
+export type TailEvent =
+  | { readonly _tag: "Opened"; readonly path: string; readonly offset: number }
+  | { readonly _tag: "Truncated"; readonly path: string }
+  | { readonly _tag: "Rotated"; readonly path: string }
+
+export interface TailerSettings {
+  readonly onEvent?: ((event: TailEvent) => void) | undefined
+  readonly pollInterval: Duration.DurationInput
+  readonly scanInterval: Duration.DurationInput
+  readonly maxLineBytes: number
+  readonly readChunkBytes: number
+}
+
+export const defaultTailerSettings: TailerSettings = {
+  pollInterval: "200 millis",
+  scanInterval: "2 seconds",
+  maxLineBytes: 256 * 1024,
+  readChunkBytes: 256 * 1024
+}
+
+const linesRead = Metric.counter("dd_inputs_file_lines_total", { description: "lines read from tailed files" })
+const rotations = Metric.counter("dd_inputs_file_rotations_total", { description: "rotations and truncations followed" })
+
+/** A glob may name one file or many; a literal path is matched as is. */
+const expand = async (pattern: string): Promise<Array<string>> => {
+  if (!/[*?[{]/.test(pattern)) return Fs.existsSync(pattern) ? [pattern] : []
+  const out: Array<string> = []
+  for await (const p of FsP.glob(pattern)) out.push(p)
+  return out.sort()
+}
+
+const identityOf = (st: Fs.Stats) => ({ dev: st.dev, ino: st.ino, size: st.size })
+
+/** Tails one file until its scope closes. Follows rename rotation by reopening the path. */
+const tailFile = (path: string, input: FileInputOptions, sink: LineSink, settings: TailerSettings, firstSeen: boolean) =>
+  Effect.gen(function*() {
+    const registry = yield* RegistryStore
+    const tags = inputTags(input)
+    const buffer = Buffer.allocUnsafe(settings.readChunkBytes)
+    let fromStart = !firstSeen // a file that appears after start is read from its beginning
+    for (;;) {
+      // One open file per iteration; a rotation ends the iteration and reopens the path.
+      const rotated = yield* Effect.scoped(Effect.gen(function*() {
+        const handle = yield* Effect.acquireRelease(
+          Effect.tryPromise(() => FsP.open(path, "r")),
+          (h) => Effect.promise(() => h.close())
+        )
+        const st = yield* Effect.tryPromise(() => handle.stat())
+        const identity = identityOf(st)
+        const start = resumeOffset(registry.get(path), identity, fromStart || input.startPosition === "beginning" ? 0 : identity.size)
+        const splitter = new LineSplitter(start, settings.maxLineBytes)
+        const window = new AckWindow(start)
+        let current = true // an old file's late acks must not move the new file's offset
+        const commit = (offset: number) => {
+          if (current) registry.set(path, { offset, dev: identity.dev, ino: identity.ino, updatedAt: Date.now() })
+        }
+        commit(start)
+        settings.onEvent?.({ _tag: "Opened", path, offset: start })
+        yield* Effect.addFinalizer(() => Effect.sync(() => { current = false }))
+        for (;;) {
+          // Read everything available, in bounded chunks, handing each chunk's lines to the sink.
+          for (;;) {
+            const size = (yield* Effect.tryPromise(() => handle.stat())).size
+            if (size < splitter.position) {
+              yield* Effect.logInfo("file truncated; reading from the start").pipe(Effect.annotateLogs({ path }))
+              yield* Metric.increment(rotations)
+              splitter.reset(0)
+              window.restart(0)
+              commit(0)
+              settings.onEvent?.({ _tag: "Truncated", path })
+            }
+            const { bytesRead } = yield* Effect.tryPromise(() => handle.read(buffer, 0, buffer.length, splitter.position))
+            if (bytesRead === 0) break
+            const split = splitter.feed(buffer.subarray(0, bytesRead))
+            if (split.length === 0) continue
+            const now = yield* Clock.currentTimeMillis
+            const lines: Array<InputLine> = split.map((l) => {
+              const seq = window.track(l.endOffset)
+              return {
+                text: l.text,
+                timestamp: now,
+                tags,
+                onAck: () => {
+                  const moved = window.ack(seq)
+                  if (moved !== undefined) commit(moved)
+                }
+              }
+            })
+            yield* Metric.incrementBy(linesRead, lines.length)
+            yield* sink(lines)
+          }
+          // Rotated by rename: the old file is drained (above); continue with whatever the path names now.
+          const now = yield* Effect.tryPromise(() => FsP.stat(path)).pipe(Effect.option)
+          if (now._tag === "Some" && (now.value.ino !== identity.ino || now.value.dev !== identity.dev)) {
+            yield* Effect.logInfo("file rotated; following the new file").pipe(Effect.annotateLogs({ path }))
+            yield* Metric.increment(rotations)
+            settings.onEvent?.({ _tag: "Rotated", path })
+            return true
+          }
+          yield* Effect.sleep(settings.pollInterval)
+        }
+      }))
+      if (rotated) fromStart = true
+    }
+  }).pipe(
+    Effect.catchAll((error) =>
+      Effect.logWarning("stopped tailing file").pipe(Effect.annotateLogs({ path, error: String(error) }))
+    )
+  )
+
+/**
+ * Tails every file matching `input.path` until the scope closes. Files present at start begin at their end
+ * (or the registry's offset); files that appear later are read from their beginning.
+ */
+export const runFileInput = (input: FileInputOptions, sink: LineSink, settings: TailerSettings = defaultTailerSettings) =>
+  Effect.gen(function*() {
+    const tailers = yield* FiberMap.make<string>()
+    let first = true
+    const scan = Effect.gen(function*() {
+      const paths = yield* Effect.tryPromise(() => expand(input.path)).pipe(Effect.orElseSucceed(() => [] as Array<string>))
+      for (const p of paths) {
+        if (!(yield* FiberMap.has(tailers, p))) {
+          yield* FiberMap.run(tailers, p, tailFile(p, input, sink, settings, first))
+        }
+      }
+      first = false
+    })
+    yield* scan.pipe(Effect.repeat(Schedule.spaced(settings.scanInterval)), Effect.interruptible)
+  }).pipe(Effect.scoped)

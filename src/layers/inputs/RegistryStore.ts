@@ -1,0 +1,84 @@
+/**
+ * The offset registry on disk: loaded once, updated in memory as acknowledgements arrive, and written
+ * atomically (temporary file, fsync, rename) at most once per `flushInterval` and when its scope closes, so a
+ * crash mid-write leaves the previous registry intact.
+ */
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { Context, Data, Duration, Effect, Either, Layer, Schedule } from "effect"
+import { emptyRegistry, parseRegistry, type RegistryEntry, type RegistryFile } from "../../services/inputs/Registry.js"
+
+export class RegistryError extends Data.TaggedError("RegistryError")<{
+  readonly path: string
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+export class RegistryStore extends Context.Tag("dd-agent-effect/inputs/RegistryStore")<RegistryStore, {
+  readonly get: (file: string) => RegistryEntry | undefined
+  readonly set: (file: string, entry: RegistryEntry) => void
+  /** Writes the registry now if it changed. */
+  readonly flush: Effect.Effect<void, RegistryError>
+  readonly snapshot: Effect.Effect<RegistryFile>
+}>() {}
+
+/** Writes `text` to `path` atomically. */
+export const writeAtomically = (path: string, text: string) =>
+  Effect.try({
+    try: () => {
+      Fs.mkdirSync(Path.dirname(path), { recursive: true })
+      const tmp = `${path}.tmp-${process.pid}`
+      const fd = Fs.openSync(tmp, "w", 0o600)
+      try {
+        Fs.writeSync(fd, text)
+        Fs.fsyncSync(fd)
+      } finally {
+        Fs.closeSync(fd)
+      }
+      Fs.renameSync(tmp, path)
+    },
+    catch: (cause) => new RegistryError({ path, message: `cannot write registry ${path}: ${(cause as Error).message}`, cause })
+  })
+
+export const makeRegistryStore = (path: string, flushInterval: Duration.DurationInput = "1 second") =>
+  Effect.gen(function*() {
+    let state: Record<string, RegistryEntry> = {}
+    if (Fs.existsSync(path)) {
+      const parsed = parseRegistry(Fs.readFileSync(path, "utf8"))
+      if (Either.isRight(parsed)) state = { ...parsed.right.files }
+      else {
+        // Keep the unreadable file for inspection and start fresh rather than refuse to run.
+        const aside = `${path}.corrupt-${Date.now()}`
+        Fs.renameSync(path, aside)
+        yield* Effect.logWarning("offset registry unreadable; starting with an empty one").pipe(
+          Effect.annotateLogs({ registry: path, movedTo: aside, problem: parsed.left })
+        )
+      }
+    }
+    let dirty = false
+    const snapshot = (): RegistryFile => ({ ...emptyRegistry, files: { ...state } })
+    const flush = Effect.suspend(() => {
+      if (!dirty) return Effect.void
+      dirty = false
+      return writeAtomically(path, JSON.stringify(snapshot()) + "\n")
+    })
+    yield* flush.pipe(
+      Effect.catchAll((e) => Effect.logWarning(e.message)),
+      Effect.repeat(Schedule.spaced(flushInterval)),
+      Effect.interruptible,
+      Effect.forkScoped
+    )
+    // The final write on close (writes are synchronous, so it never interleaves with the periodic one).
+    yield* Effect.addFinalizer(() => flush.pipe(Effect.catchAll((e) => Effect.logError(e.message))))
+    return RegistryStore.of({
+      get: (file) => state[file],
+      set: (file, entry) => {
+        state[file] = entry
+        dirty = true
+      },
+      flush,
+      snapshot: Effect.sync(snapshot)
+    })
+  })
+
+export const layerRegistryStore = (path: string) => Layer.scoped(RegistryStore, makeRegistryStore(path))

@@ -1,0 +1,107 @@
+/**
+ * The agent's one configuration: datadog.yaml-style keys, decoded with Schema. Unknown keys are errors (a
+ * typo must not silently fall back to a default). Secrets are Redacted.
+ */
+import { Schema } from "effect"
+
+const Duration = Schema.Number.pipe(Schema.nonNegative(), Schema.annotations({ description: "seconds" }))
+const Port = Schema.Int.pipe(Schema.between(0, 65535))
+const HostPort = Schema.String.pipe(
+  Schema.pattern(/^(?:\[[^\]]+\]|[^:\s]+):\d{1,5}$/, { message: () => "expected HOST:PORT" })
+)
+const Tags = Schema.Array(Schema.String.pipe(Schema.pattern(/^[^,]+$/, { message: () => "a tag may not contain ','" })))
+
+/** One log input: a glob of files, standard input, or a TCP line listener. */
+export const LogInput = Schema.Union(
+  Schema.Struct({
+    type: Schema.Literal("file"),
+    path: Schema.String.pipe(Schema.minLength(1)),
+    service: Schema.optional(Schema.String),
+    source: Schema.optional(Schema.String),
+    tags: Schema.optional(Tags),
+    /** Where to start a file the registry does not know: its end (default, like Datadog) or its beginning. */
+    start_position: Schema.optional(Schema.Literal("end", "beginning"))
+  }),
+  Schema.Struct({
+    type: Schema.Literal("stdin"),
+    service: Schema.optional(Schema.String),
+    source: Schema.optional(Schema.String),
+    tags: Schema.optional(Tags)
+  }),
+  Schema.Struct({
+    type: Schema.Literal("tcp"),
+    port: Port,
+    bind_host: Schema.optional(Schema.String),
+    service: Schema.optional(Schema.String),
+    source: Schema.optional(Schema.String),
+    tags: Schema.optional(Tags)
+  })
+)
+export type LogInput = typeof LogInput.Type
+
+export const LogsConfig = Schema.Struct({
+  /** HOST:PORT of a stateful-stream intake; absent: the embedded reference intake on loopback. */
+  stream_endpoint: Schema.optional(HostPort),
+  /** Plaintext gRPC (loopback or a trusted network). */
+  insecure: Schema.optional(Schema.Boolean),
+  /** Only the stateful gRPC stream is implemented; the key exists for datadog.yaml compatibility. */
+  transport: Schema.optional(Schema.Literal("grpc")),
+  stream_lifetime: Schema.optional(Duration),
+  compression: Schema.optional(Schema.Literal("zstd", "identity")),
+  compression_level: Schema.optional(Schema.Int.pipe(Schema.between(1, 22))),
+  batch_max_entries: Schema.optional(Schema.Int.pipe(Schema.between(1, 100_000))),
+  batch_max_content_size: Schema.optional(Schema.Int.pipe(Schema.between(1024, 64 * 1024 * 1024))),
+  batch_wait: Schema.optional(Duration),
+  workers: Schema.optional(Schema.Int.pipe(Schema.between(1, 64))),
+  /** Seconds to wait for acknowledgements at shutdown. */
+  shutdown_timeout: Schema.optional(Duration),
+  /** The offset registry (JSON, written atomically). */
+  registry_path: Schema.optional(Schema.String),
+  /** Where the embedded intake writes reconstructed logs. */
+  embedded_intake_output: Schema.optional(Schema.String)
+})
+
+export const ProcessConfig = Schema.Struct({
+  enabled: Schema.optional(Schema.Boolean),
+  /** Seconds between /proc scans. */
+  interval: Schema.optional(Duration),
+  proc_root: Schema.optional(Schema.String),
+  read_environ: Schema.optional(Schema.Boolean),
+  /** Process events as JSON lines. */
+  events_file: Schema.optional(Schema.String)
+})
+
+export const DynamicInstrumentationConfig = Schema.Struct({
+  enabled: Schema.optional(Schema.Boolean),
+  /** A directory of capture-event JSON-lines files to encode and upload. */
+  capture_dir: Schema.optional(Schema.String),
+  /** Upload URL; default the local trace agent's debugger endpoint. */
+  endpoint: Schema.optional(Schema.String),
+  /** Where encoded snapshots are also written as JSON lines (optional). */
+  snapshots_file: Schema.optional(Schema.String)
+})
+
+export const StatusConfig = Schema.Struct({
+  enabled: Schema.optional(Schema.Boolean),
+  /** HOST:PORT on loopback for /status and /metrics. */
+  listen: Schema.optional(HostPort),
+  /** Alternatively a unix socket path. */
+  socket: Schema.optional(Schema.String)
+})
+
+export const AgentConfigFile = Schema.Struct({
+  api_key: Schema.optional(Schema.Redacted(Schema.String)),
+  site: Schema.optional(Schema.String),
+  hostname: Schema.optional(Schema.String),
+  tags: Schema.optional(Tags),
+  logs_enabled: Schema.optional(Schema.Boolean),
+  logs_config: Schema.optional(LogsConfig),
+  logs: Schema.optional(Schema.Array(LogInput)),
+  process_config: Schema.optional(ProcessConfig),
+  dynamic_instrumentation: Schema.optional(DynamicInstrumentationConfig),
+  status: Schema.optional(StatusConfig),
+  /** APM keys read by the trace loader (validated by the loader's own schema). */
+  apm_config: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  bind_host: Schema.optional(Schema.String)
+})
+export type AgentConfigFile = typeof AgentConfigFile.Type

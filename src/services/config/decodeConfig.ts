@@ -1,0 +1,170 @@
+/**
+ * Decodes the agent configuration from YAML text plus `DD_*` environment overrides, in one pure step. Every
+ * problem is reported with its key path and, for file values, the file line; nothing is silently dropped.
+ */
+import { Data, Either, ParseResult, Schema, SchemaAST } from "effect"
+import * as Yaml from "yaml"
+import { AgentConfigFile } from "./AgentConfig.js"
+
+export interface ConfigIssue {
+  /** Dotted key path, e.g. `logs_config.batch_max_entries` or `logs[2].port`. */
+  readonly path: string
+  /** `FILE:LINE` for a value from the file, `env DD_X` for an override. */
+  readonly where: string
+  readonly message: string
+}
+
+export class ConfigError extends Data.TaggedError("ConfigError")<{
+  readonly source: string
+  readonly issues: ReadonlyArray<ConfigIssue>
+}> {
+  override get message() {
+    return `invalid configuration (${this.source}):\n` + this.issues.map((i) => `  ${i.where}: ${i.path}: ${i.message}`).join("\n")
+  }
+}
+
+type Leaf = "boolean" | "number" | "string" | "list"
+
+/** Every scalar key the schema knows, with its kind: the names `DD_*` overrides may use. */
+const leafPaths = (ast: SchemaAST.AST, prefix: ReadonlyArray<string>, out: Array<[ReadonlyArray<string>, Leaf]>) => {
+  const t = unwrap(ast)
+  if (SchemaAST.isTypeLiteral(t) && t.propertySignatures.length > 0) {
+    for (const ps of t.propertySignatures) leafPaths(ps.type, [...prefix, String(ps.name)], out)
+    return out
+  }
+  if (prefix.length === 0) return out
+  if (SchemaAST.isTupleType(t)) {
+    const el = t.rest[0] ? unwrap(t.rest[0].type) : undefined
+    if (el && (SchemaAST.isStringKeyword(el) || SchemaAST.isRefinement(el))) out.push([prefix, "list"])
+    return out
+  }
+  if (SchemaAST.isBooleanKeyword(t)) out.push([prefix, "boolean"])
+  else if (SchemaAST.isNumberKeyword(t)) out.push([prefix, "number"])
+  else if (SchemaAST.isStringKeyword(t) || SchemaAST.isLiteral(t) || SchemaAST.isUnion(t) || SchemaAST.isTransformation(t) || SchemaAST.isDeclaration(t)) out.push([prefix, "string"])
+  return out
+}
+
+/** Strips optionality, refinements and encodings down to the value's shape. */
+const unwrap = (ast: SchemaAST.AST): SchemaAST.AST => {
+  let t = ast
+  for (;;) {
+    if (SchemaAST.isUnion(t)) {
+      const members = t.types.filter((m) => !SchemaAST.isUndefinedKeyword(m))
+      if (members.length === 1) {
+        t = members[0]!
+        continue
+      }
+      return t
+    }
+    if (SchemaAST.isRefinement(t)) {
+      t = t.from
+      continue
+    }
+    return t
+  }
+}
+
+const leaves = leafPaths(Schema.encodedSchema(AgentConfigFile).ast, [], [])
+
+/** The `DD_*` variable that overrides a key path. */
+export const envName = (path: ReadonlyArray<string>) => "DD_" + path.join("_").toUpperCase()
+
+/** The override variables the configuration understands, for documentation and `config check`. */
+export const knownEnvVariables: ReadonlyArray<string> = leaves.map(([p]) => envName(p))
+
+const parseEnv = (kind: Leaf, value: string): unknown => {
+  switch (kind) {
+    case "boolean": {
+      const v = value.trim().toLowerCase()
+      if (["true", "1", "yes", "on"].includes(v)) return true
+      if (["false", "0", "no", "off", ""].includes(v)) return false
+      return value // left as a string: the schema reports it with the variable's name
+    }
+    case "number":
+      return value.trim() === "" || Number.isNaN(Number(value)) ? value : Number(value)
+    case "list":
+      return value.split(/[\s,]+/).filter((s) => s !== "")
+    case "string":
+      return value
+  }
+}
+
+const setIn = (obj: Record<string, unknown>, path: ReadonlyArray<string>, value: unknown) => {
+  let cur = obj
+  for (const key of path.slice(0, -1)) {
+    const next = cur[key]
+    if (typeof next !== "object" || next === null || Array.isArray(next)) cur[key] = {}
+    cur = cur[key] as Record<string, unknown>
+  }
+  cur[path[path.length - 1]!] = value
+}
+
+const formatPath = (path: ReadonlyArray<PropertyKey>) =>
+  path.reduce<string>((s, k) => (typeof k === "number" ? `${s}[${k}]` : s === "" ? String(k) : `${s}.${String(k)}`), "")
+
+/**
+ * Decodes `text` (the file's YAML; empty for no file) with `env` overrides applied on top.
+ * `source` names the file in messages.
+ */
+export const decodeAgentConfig = (
+  text: string,
+  source: string,
+  env: Readonly<Record<string, string | undefined>>
+): Either.Either<AgentConfigFile, ConfigError> => {
+  const lines = new Yaml.LineCounter()
+  const doc = Yaml.parseDocument(text, { lineCounter: lines, prettyErrors: false })
+  if (doc.errors.length > 0) {
+    return Either.left(new ConfigError({
+      source,
+      issues: doc.errors.map((e) => ({
+        path: "(document)",
+        where: `${source}:${e.linePos?.[0]?.line ?? "?"}`,
+        message: e.message.split("\n")[0]!
+      }))
+    }))
+  }
+  const raw: unknown = doc.toJS() ?? {}
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return Either.left(new ConfigError({ source, issues: [{ path: "(document)", where: `${source}:1`, message: "the configuration must be a mapping of keys" }] }))
+  }
+  const fromEnv = new Map<string, string>()
+  for (const [path, kind] of leaves) {
+    const name = envName(path)
+    const value = env[name]
+    if (value === undefined) continue
+    setIn(raw as Record<string, unknown>, path, parseEnv(kind, value))
+    fromEnv.set(path.join("."), name)
+  }
+  const decoded = Schema.decodeUnknownEither(AgentConfigFile, { onExcessProperty: "error", errors: "all" })(raw)
+  if (Either.isRight(decoded)) return Either.right(decoded.right)
+  // An optional key's "or undefined" alternative adds nothing to the real message: leave it out.
+  const relevant = ParseResult.ArrayFormatter.formatErrorSync(decoded.left).filter((i) => !i.message.startsWith("Expected undefined"))
+  const issues = relevant.map((issue): ConfigIssue => {
+    const path = formatPath(issue.path)
+    const envVar = fromEnv.get(issue.path.map(String).join("."))
+    if (envVar !== undefined) return { path, where: `env ${envVar}`, message: issue.message }
+    return { path: path === "" ? "(document)" : path, where: `${source}:${lineOf(doc, lines, issue.path)}`, message: describe(issue) }
+  })
+  return Either.left(new ConfigError({ source, issues }))
+}
+
+const describe = (issue: ParseResult.ArrayFormatterIssue) =>
+  issue._tag === "Unexpected" ? "unknown key" : issue.message
+
+/** The line of the deepest node of `path` present in the document. */
+const lineOf = (doc: Yaml.Document, lines: Yaml.LineCounter, path: ReadonlyArray<PropertyKey>): number | string => {
+  for (let n = path.length; n > 0; n--) {
+    const keys = path.slice(0, n)
+    const parent = n > 1 ? doc.getIn(keys.slice(0, -1), true) : doc.contents
+    const last = keys[n - 1]
+    // Prefer the key's own position (an unknown key has no value worth pointing at).
+    if (Yaml.isMap(parent)) {
+      const pair = parent.items.find((p) => Yaml.isScalar(p.key) && p.key.value === last)
+      const range = (pair?.key as Yaml.Scalar | undefined)?.range
+      if (range) return lines.linePos(range[0]).line
+    }
+    const node = doc.getIn(keys, true) as Yaml.Node | undefined
+    if (node && Yaml.isNode(node) && node.range) return lines.linePos(node.range[0]).line
+  }
+  return 1
+}

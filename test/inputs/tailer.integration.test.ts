@@ -1,0 +1,127 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { Chunk, Duration, Effect, Exit, Layer, Queue, Scope } from "effect"
+import { type FileInputOptions, runFileInput, type TailEvent, type TailerSettings } from "../../src/layers/inputs/FileTailer.js"
+import { layerRegistryStore, RegistryStore, writeAtomically } from "../../src/layers/inputs/RegistryStore.js"
+import type { InputLine } from "../../src/services/inputs/InputLine.js"
+import { parseRegistry } from "../../src/services/inputs/Registry.js"
+
+const fast: TailerSettings = { pollInterval: "20 millis", scanInterval: "50 millis", maxLineBytes: 1024, readChunkBytes: 64 }
+
+const tmpDir = () => Fs.mkdtempSync(Path.join(Os.tmpdir(), "tailer-"))
+
+/** Runs a file input in its own scope, collecting lines in a queue; acks every line as it arrives if asked. */
+const startTailer = (registryPath: string, input: FileInputOptions, autoAck: boolean) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const lines = yield* Queue.unbounded<InputLine>()
+    const events = yield* Queue.unbounded<TailEvent>()
+    const ctx = yield* Scope.extend(Layer.build(layerRegistryStore(registryPath)), scope)
+    yield* runFileInput(input, (batch) =>
+      Effect.sync(() => {
+        for (const l of batch) if (autoAck) l.onAck?.()
+      }).pipe(Effect.zipRight(Queue.offerAll(lines, batch))), { ...fast, onEvent: (e) => Queue.unsafeOffer(events, e) }).pipe(
+      Effect.provide(ctx),
+      Effect.forkIn(scope)
+    )
+    const take = (n: number) =>
+      Queue.takeBetween(lines, n, n).pipe(
+        Effect.map((c) => Chunk.toReadonlyArray(c)),
+        Effect.timeoutFail({ duration: Duration.seconds(10), onTimeout: () => new Error(`timed out waiting for ${n} lines`) })
+      )
+    /** Waits for the tailer to report an event of this kind. */
+    const event = (tag: TailEvent["_tag"]) =>
+      Queue.take(events).pipe(
+        Effect.repeat({ until: (e) => e._tag === tag }),
+        Effect.timeoutFail({ duration: Duration.seconds(10), onTimeout: () => new Error(`timed out waiting for ${tag}`) })
+      )
+    return { take, event, lines, stop: Scope.close(scope, Exit.void), registry: ctx.unsafeMap.get(RegistryStore.key) as RegistryStore["Type"] }
+  })
+
+const texts = (ls: ReadonlyArray<InputLine>) => ls.map((l) => l.text)
+
+describe("file tailing", () => {
+  it.live("follows appends, rename rotation, truncation, and files that appear later", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const a = Path.join(dir, "a.log")
+      Fs.writeFileSync(a, "old line before start\n")
+      const t = yield* startTailer(Path.join(dir, "registry.json"), { path: Path.join(dir, "*.log"), service: "web", tags: ["env:test"] }, true)
+      // Present at start: begins at its end.
+      yield* t.event("Opened")
+      Fs.appendFileSync(a, "one\ntwo\r\nthr")
+      const first = yield* t.take(2)
+      assert.deepStrictEqual(texts(first), ["one", "two"])
+      assert.deepStrictEqual(first[0]!.tags, ["service:web", "env:test"])
+      Fs.appendFileSync(a, "ee\n")
+      assert.deepStrictEqual(texts(yield* t.take(1)), ["three"])
+      // Rotation by rename: the rest of the old file is read, then the new file from its start.
+      Fs.appendFileSync(a, "last of old\n")
+      Fs.renameSync(a, Path.join(dir, "a.log.1"))
+      Fs.writeFileSync(a, "first of new\n")
+      assert.deepStrictEqual(texts(yield* t.take(2)), ["last of old", "first of new"])
+      yield* t.event("Rotated")
+      // Truncation: reading starts over.
+      Fs.truncateSync(a, 0)
+      yield* t.event("Truncated")
+      Fs.writeFileSync(a, "after truncate\n")
+      assert.deepStrictEqual(texts(yield* t.take(1)), ["after truncate"])
+      // A file that appears later is read from its beginning.
+      Fs.writeFileSync(Path.join(dir, "b.log"), "b1\nb2\n")
+      assert.deepStrictEqual(texts(yield* t.take(2)), ["b1", "b2"])
+      yield* t.stop
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }))
+
+  it.live("over-long lines are cut into marked pieces of the limit", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const f = Path.join(dir, "x.log")
+      Fs.writeFileSync(f, "")
+      const t = yield* startTailer(Path.join(dir, "registry.json"), { path: f }, true)
+      yield* t.event("Opened")
+      Fs.appendFileSync(f, "y".repeat(2500) + "\nshort\n")
+      const got = yield* t.take(4)
+      assert.deepStrictEqual(got.map((l) => l.text.length), [1024, 1024, 452, 5])
+      yield* t.stop
+    }))
+
+  it.live("a restart resumes at the last acknowledged line: nothing lost, only unacked lines sent again", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const f = Path.join(dir, "app.log")
+      const registry = Path.join(dir, "registry.json")
+      Fs.writeFileSync(f, "")
+      const t1 = yield* startTailer(registry, { path: f }, false)
+      yield* t1.event("Opened")
+      Fs.appendFileSync(f, "l1\nl2\nl3\nl4\n")
+      const got = yield* t1.take(4)
+      // Acks arrive out of order; only the contiguous prefix (l1, l2) counts.
+      got[1]!.onAck!()
+      got[0]!.onAck!()
+      got[3]!.onAck!()
+      yield* t1.stop
+      const saved = parseRegistry(Fs.readFileSync(registry, "utf8"))
+      assert.strictEqual(saved._tag, "Right")
+      if (saved._tag === "Right") assert.strictEqual(saved.right.files[f]!.offset, "l1\nl2\n".length)
+      Fs.appendFileSync(f, "l5\n")
+      const t2 = yield* startTailer(registry, { path: f }, true)
+      assert.deepStrictEqual(texts(yield* t2.take(3)), ["l3", "l4", "l5"])
+      yield* t2.stop
+    }))
+
+  it.live("a registry write that fails leaves the previous registry intact", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const registry = Path.join(dir, "registry.json")
+      yield* writeAtomically(registry, JSON.stringify({ version: 1, files: { "/x": { offset: 7, dev: 1, ino: 2, updatedAt: 3 } } }))
+      // The temporary file's name is taken by a directory, so the write fails before any rename.
+      Fs.mkdirSync(`${registry}.tmp-${process.pid}`)
+      const result = yield* Effect.exit(writeAtomically(registry, "{\"version\":1,\"files\":{}}"))
+      assert.isTrue(Exit.isFailure(result))
+      const kept = parseRegistry(Fs.readFileSync(registry, "utf8"))
+      assert.strictEqual(kept._tag === "Right" && kept.right.files["/x"]!.offset, 7)
+    }))
+})
