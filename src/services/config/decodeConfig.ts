@@ -118,7 +118,7 @@ export const decodeAgentConfig = (
       source,
       issues: doc.errors.map((e) => ({
         path: "(document)",
-        where: `${source}:${e.linePos?.[0]?.line ?? "?"}`,
+        where: `${source}:${lines.linePos(e.pos[0]).line}`,
         message: e.message.split("\n")[0]!
       }))
     }))

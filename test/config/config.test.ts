@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest"
+import { Either, Redacted } from "effect"
+import { decodeAgentConfig, knownEnvVariables } from "../../src/services/config/decodeConfig.js"
+
+const decode = (text: string, env: Record<string, string> = {}) => decodeAgentConfig(text, "agent.yaml", env)
+
+describe("agent configuration", () => {
+  it("decodes a valid file; the API key is redacted", () => {
+    const r = decode(`
+api_key: abc123
+hostname: host-1
+logs_enabled: true
+logs_config:
+  stream_endpoint: 127.0.0.1:9000
+  insecure: true
+  compression: zstd
+  batch_max_entries: 500
+logs:
+  - type: file
+    path: /var/log/app/*.log
+    service: web
+    tags: [env:prod, team:a]
+  - type: tcp
+    port: 10514
+process_config:
+  enabled: false
+`)
+    if (Either.isLeft(r)) throw new Error(r.left.message)
+    expect(Redacted.value(r.right.api_key!)).toBe("abc123")
+    expect(String(r.right.api_key)).not.toContain("abc123")
+    expect(r.right.logs_config?.batch_max_entries).toBe(500)
+    expect(r.right.logs?.[0]).toEqual({ type: "file", path: "/var/log/app/*.log", service: "web", tags: ["env:prod", "team:a"] })
+  })
+
+  it("DD_* variables override file values, typed by the schema", () => {
+    const r = decode("logs_config:\n  workers: 1\n", { DD_LOGS_CONFIG_WORKERS: "3", DD_LOGS_ENABLED: "true", DD_TAGS: "a:b c:d", DD_API_KEY: "k" })
+    if (Either.isLeft(r)) throw new Error(r.left.message)
+    expect(r.right.logs_config?.workers).toBe(3)
+    expect(r.right.logs_enabled).toBe(true)
+    expect(r.right.tags).toEqual(["a:b", "c:d"])
+    expect(knownEnvVariables).toContain("DD_LOGS_CONFIG_STREAM_ENDPOINT")
+  })
+
+  const errorOf = (text: string, env: Record<string, string> = {}) => {
+    const r = decode(text, env)
+    if (Either.isRight(r)) throw new Error("expected a ConfigError")
+    return r.left
+  }
+
+  it("an unknown key is reported with its path and line", () => {
+    const e = errorOf("logs_enabled: true\nlogs_config:\n  compresion: zstd\n")
+    expect(e.issues).toEqual([{ path: "logs_config.compresion", where: "agent.yaml:3", message: "unknown key" }])
+  })
+
+  it("a wrong type is reported with its path and line", () => {
+    const e = errorOf("logs_enabled: maybe\n")
+    expect(e.issues).toEqual([{ path: "logs_enabled", where: "agent.yaml:1", message: "Expected boolean, actual \"maybe\"" }])
+  })
+
+  it("an out-of-range value is reported with its path and line, inside lists too", () => {
+    const e = errorOf("logs:\n  - type: stdin\n  - type: tcp\n    port: 70000\n")
+    expect(e.issues).toEqual([{ path: "logs[1].port", where: "agent.yaml:4", message: "Expected a number between 0 and 65535, actual 70000" }])
+  })
+
+  it("a bad override names the variable", () => {
+    const e = errorOf("", { DD_LOGS_CONFIG_BATCH_MAX_ENTRIES: "lots" })
+    expect(e.issues).toEqual([{ path: "logs_config.batch_max_entries", where: "env DD_LOGS_CONFIG_BATCH_MAX_ENTRIES", message: "Expected number, actual \"lots\"" }])
+  })
+
+  it("YAML syntax errors and non-mapping documents are reported with a line", () => {
+    expect(errorOf("a: [1, 2\n").issues[0]!.where).toMatch(/^agent\.yaml:\d+$/)
+    expect(errorOf("- 1\n- 2\n").issues[0]!.message).toBe("the configuration must be a mapping of keys")
+  })
+
+  it("a tag with a comma is refused (the wire joins tags with ',')", () => {
+    const e = errorOf("tags: ['a:b,c']\n")
+    expect(e.issues[0]).toMatchObject({ path: "tags[0]", message: "a tag may not contain ','" })
+  })
+})
