@@ -1,0 +1,146 @@
+/**
+ * `dd-agent processes [--pid N] [--json]`: resolve processes with their tracer metadata.
+ * `dd-agent processes watch [--interval D]`: stream process events as JSON lines until interrupted.
+ * `dd-agent processes schemas [--out DIR]`: print or write the JSON Schemas of the emitted JSON.
+ */
+import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { FileSystem, Path } from "@effect/platform"
+import { Config, Console, Duration, Effect, Either, Option, Schema, Stream } from "effect"
+import * as ResolverLayer from "../layers/process/ProcessResolverLayer.js"
+import { ProcessReportJson, ProcessEventJson, SecurityEventJson } from "../services/process/EventSchemas.js"
+import { jsonSchemas, renderJsonSchema } from "../services/process/JsonSchemas.js"
+import type { ProcessEntry } from "../services/process/ProcessEntry.js"
+import { ProcessResolver } from "../services/process/ProcessResolver.js"
+import { processEventToJson, processReport, securityEvent } from "../services/process/Serializers.js"
+
+const procRoot = Options.directory("proc-root").pipe(
+  Options.withDescription("procfs to read (a host /proc mounted in a container); default $HOST_PROC or /proc"),
+  Options.withFallbackConfig(Config.string("HOST_PROC")),
+  Options.withDefault("/proc")
+)
+const readEnviron = Options.boolean("read-environ").pipe(
+  Options.withDescription("read DD_SERVICE/DD_ENV/DD_VERSION from each process environment (nothing else is kept)")
+)
+
+/** Parses `500ms`, `2s`, `1.5 seconds`, `1m`, `250 millis`. */
+export const parseInterval = (text: string): Either.Either<Duration.Duration, string> => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|millis|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)?\s*$/.exec(text)
+  if (m === null) return Either.left(`invalid interval "${text}": expected a number with a unit, e.g. 500ms, 2s, 1m`)
+  const n = Number(m[1])
+  const unit = m[2] ?? "s"
+  const d = unit.startsWith("m") && unit !== "m" && !unit.startsWith("min")
+    ? Duration.millis(n)
+    : unit === "m" || unit.startsWith("min")
+    ? Duration.minutes(n)
+    : Duration.seconds(n)
+  return Duration.toMillis(d) < 10
+    ? Either.left(`invalid interval "${text}": must be at least 10ms`)
+    : Either.right(d)
+}
+const interval = Options.text("interval").pipe(
+  Options.withDescription("rescan period (e.g. 500ms, 1s, 1m)"),
+  Options.withDefault("1s"),
+  Options.mapEffect((t) =>
+    Either.match(parseInterval(t), {
+      onLeft: (msg) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(msg))),
+      onRight: (d) => Effect.succeed(d)
+    })
+  )
+)
+
+const encodeReport = Schema.encodeSync(ProcessReportJson)
+const encodeEvent = Schema.encodeSync(ProcessEventJson)
+const encodeSecurity = Schema.encodeSync(SecurityEventJson)
+
+const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n))
+const tableRow = (cells: ReadonlyArray<readonly [string, number]>) => cells.map(([s, n]) => pad(s, n)).join(" ").trimEnd()
+const HEADER: ReadonlyArray<readonly [string, number]> = [
+  ["PID", 8], ["PPID", 8], ["EXE", 36], ["SERVICE", 24], ["ENV", 12], ["VERSION", 12], ["TRACER", 20]
+]
+const row = (e: ProcessEntry, r: typeof ProcessReportJson.Type) => {
+  const t = Option.getOrUndefined(e.tracer)
+  return tableRow([
+    [String(e.key.pid), 8],
+    [String(e.facts.ppid), 8],
+    [Option.getOrElse(e.facts.exe, () => `[${e.facts.comm}]`), 36],
+    [r.identity.service, 24],
+    [r.identity.env ?? "-", 12],
+    [r.identity.version ?? "-", 12],
+    [t === undefined ? "-" : `${t.tracer_language} ${t.tracer_version}`.trim(), 20]
+  ])
+}
+
+const list = Command.make(
+  "processes",
+  {
+    pid: Options.integer("pid").pipe(Options.withDescription("resolve only this process"), Options.optional),
+    json: Options.boolean("json").pipe(Options.withDescription("one JSON object per line instead of a table")),
+    procRoot,
+    readEnviron
+  },
+  ({ json, pid, procRoot, readEnviron }) =>
+    Effect.gen(function*() {
+      const resolver = yield* ProcessResolver
+      const entries: ReadonlyArray<ProcessEntry> = Option.isSome(pid)
+        ? [yield* resolver.resolve(pid.value)]
+        : yield* Effect.zipRight(resolver.scan, resolver.entries)
+      const sorted = [...entries].sort((a, b) => a.key.pid - b.key.pid)
+      if (!json) yield* Console.log(tableRow(HEADER))
+      for (const e of sorted) {
+        const report = processReport(e, yield* resolver.ancestors(e))
+        yield* Console.log(json ? JSON.stringify(encodeReport(report)) : row(e, report))
+      }
+    }).pipe(Effect.provide(ResolverLayer.layerLive({ procRoot, readEnviron, watch: false })))
+).pipe(Command.withDescription("resolve processes with their tracer metadata"))
+
+const watch = Command.make(
+  "watch",
+  {
+    interval,
+    procRoot,
+    readEnviron,
+    format: Options.choice("format", ["event", "security"]).pipe(
+      Options.withDescription("event: process events; security: CWS-style events with parent and ancestors"),
+      Options.withDefault("event" as const)
+    )
+  },
+  ({ format, interval, procRoot, readEnviron }) =>
+    Effect.scoped(Effect.gen(function*() {
+      const resolver = yield* ProcessResolver
+      const events = yield* resolver.subscribe // before the first scan: nothing is missed
+      yield* Effect.forkScoped(Effect.interruptible(resolver.watch))
+      yield* Stream.fromQueue(events).pipe(
+        Stream.mapEffect((ev) =>
+          format === "security"
+            ? Effect.map(
+              Option.match(ev.entry, { onNone: () => Effect.succeed([]), onSome: resolver.ancestors }),
+              (anc) => JSON.stringify(encodeSecurity(securityEvent(ev, anc)))
+            )
+            : Effect.succeed(JSON.stringify(encodeEvent(processEventToJson(ev))))
+        ),
+        Stream.runForEach((line) => Console.log(line))
+      )
+    })).pipe(Effect.provide(ResolverLayer.layerLive({ procRoot, readEnviron, interval, watch: false })))
+).pipe(Command.withDescription("stream process events (exec, fork, exit, tracer_metadata_found) as JSON lines"))
+
+const schemas = Command.make(
+  "schemas",
+  { out: Options.directory("out").pipe(Options.withDescription("write *.schema.json files here"), Options.optional) },
+  ({ out }) =>
+    Effect.gen(function*() {
+      const docs = jsonSchemas()
+      if (Option.isNone(out)) {
+        for (const [name, doc] of Object.entries(docs)) yield* Console.log(`// ${name}\n${renderJsonSchema(doc)}`)
+        return
+      }
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      yield* fs.makeDirectory(out.value, { recursive: true })
+      for (const [name, doc] of Object.entries(docs)) {
+        yield* fs.writeFileString(path.join(out.value, name), renderJsonSchema(doc))
+      }
+      yield* Console.log(`wrote ${Object.keys(docs).length} schemas to ${out.value}`)
+    })
+).pipe(Command.withDescription("print or write the JSON Schemas of the JSON this command emits"))
+
+export const processesCommand = list.pipe(Command.withSubcommands([watch, schemas]))
