@@ -2,3 +2,5 @@
  * dd-agent-effect public API: services, layers, programs, errors and schemas of each concern.
  */
 export * as Cli from "./programs/cli.js"
+export * as Process from "./services/process/index.js"
+export * as ProcessLayers from "./layers/process/index.js"

@@ -47,7 +47,8 @@ export const emptyTracerMetadata: TracerMetadata = {
 
 /** The JSON form: identical keys; empty optional fields are already absent from the value. */
 export const encodeTracerMetadataJson = Schema.encodeSync(TracerMetadata)
-export const decodeTracerMetadataJson = Schema.decodeUnknown(TracerMetadata)
+/** Strict like the JSON Schema (`additionalProperties: false`): an unknown key is an error. */
+export const decodeTracerMetadataJson = Schema.decodeUnknown(TracerMetadata, { onExcessProperty: "error" })
 
 /** Tag keys under which the tracer's own service identity is yielded (distinct from UST `service:` etc.). */
 export const TRACER_SERVICE_NAME = "tracer_service_name"
