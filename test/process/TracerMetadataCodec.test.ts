@@ -31,8 +31,8 @@ const full = {
   service_version: "2.3.1",
   process_tags: "entrypoint.name:com.example.Demo,entrypoint.type:class",
   container_id: "abc123",
-  logs_collected: true,
-  threadlocal_attribute_keys: ["http.method", "http.target"]
+  logs_collected: true as const,
+  threadlocal_attribute_keys: ["http.method", "http.target"] as [string, ...Array<string>]
 }
 
 describe("decodeTracerMetadata", () => {
