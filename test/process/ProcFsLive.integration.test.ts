@@ -109,7 +109,10 @@ describe("real /proc", () => {
         )
       const writerScope = yield* Scope.make()
       const { pid } = yield* startWriter([second]).pipe(Scope.extend(writerScope))
-      const started = yield* waitFor((e) => e.key.pid === pid && e.type !== "exit")
+      // The scan may catch the writer before it has published (then a retry finds it): wait for either.
+      const started = yield* waitFor((e) =>
+        e.key.pid === pid && e.type !== "exit" && Option.isSome(Option.flatMap(e.entry, (x) => x.tracer))
+      )
       assert.deepStrictEqual(Option.getOrNull(Option.flatMap(started.entry, (x) => x.tracer)), second)
 
       yield* Scope.close(writerScope, Exit.void) // kills and reaps the writer
@@ -117,7 +120,11 @@ describe("real /proc", () => {
       assert.strictEqual(exited.key.startTime, started.key.startTime)
       assert.isTrue(Option.isNone(yield* resolver.get(started.key)))
     }).pipe(Effect.provide(Layer.mergeAll(
-      ResolverLayer.layerLive({ watch: false, interval: Duration.millis(100) }),
+      ResolverLayer.layerLive({
+        watch: false,
+        interval: Duration.millis(100),
+        retry: { initial: Duration.millis(200), max: Duration.seconds(1) }
+      }),
       NodeContext.layer
     ))))
 })

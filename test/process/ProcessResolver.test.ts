@@ -160,6 +160,16 @@ describe("ProcessResolver watcher", () => {
 })
 
 describe("ProcessResolver cache", () => {
+  it.scoped("kernel threads are resolved from stat and status only, with no tracer lookup or retry", () =>
+    Effect.gen(function*() {
+      const resolver = yield* ProcessResolver
+      const fs = yield* ProcFsMemory.ProcFsMemory
+      const e = yield* resolver.resolve(2)
+      assert.isTrue(Option.isNone(e.retry))
+      assert.isTrue(Option.isNone(e.facts.exe))
+      assert.strictEqual(yield* fs.reads(2), 2) // stat + status
+    }).pipe(Effect.provide(onDemand([proc(2, 0, 1, "kthreadd", { kernelThread: true, exe: undefined })]))))
+
   it.scoped("links lineage by (pid, start time) and stops at a reused parent pid", () =>
     Effect.gen(function*() {
       const resolver = yield* ProcessResolver

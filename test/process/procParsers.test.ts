@@ -7,8 +7,11 @@ describe("procfs parsers", () => {
     fields[0] = "S"
     fields[1] = "77" // ppid (field 4)
     fields[19] = "123456" // starttime (field 22)
+    fields[6] = "4194560" // flags (field 9): PF_FORKNOEXEC | PF_RANDOMIZE style bits, no PF_KTHREAD
     const s = parseStat(`4242 (my (weird) cmd) ${fields.join(" ")}\n`)
-    assert.deepStrictEqual(s, { pid: 4242, comm: "my (weird) cmd", state: "S", ppid: 77, startTime: 123456 })
+    assert.deepStrictEqual(s, { pid: 4242, comm: "my (weird) cmd", state: "S", ppid: 77, startTime: 123456, kernelThread: false })
+    fields[6] = String(0x00208040 + 0x80000000) // PF_KTHREAD plus a bit above 2^31
+    assert.strictEqual(parseStat(`2 (kthreadd) ${fields.join(" ")}`)?.kernelThread, true)
     assert.isUndefined(parseStat("garbage"))
     assert.isUndefined(parseStat("1 (x) S"))
   })

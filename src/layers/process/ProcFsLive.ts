@@ -1,8 +1,17 @@
 /**
- * ProcFs over a real procfs tree through node:fs/promises. Every read is bounded; errno values map to
- * the typed errors (ENOENT/ESRCH → ProcessGone, EACCES/EPERM → PermissionDenied).
+ * ProcFs over a real procfs tree. Every read is bounded; errno values map to the typed errors
+ * (ENOENT/ESRCH → ProcessGone, EACCES/EPERM → PermissionDenied).
+ *
+ * Two kinds of reads, on purpose:
+ * - procfs entries the kernel generates without waiting on the target process (stat, status, cgroup,
+ *   readdir/readlink of fd, exe, cwd, stat of an fd, a sealed memfd's bytes) are read with synchronous
+ *   calls: they take microseconds, while a thread-pool round trip costs tens of microseconds and a cold
+ *   resolve does a dozen of them per process;
+ * - cmdline and environ read the target's memory under its mmap lock, which can stall for as long as the
+ *   target is stuck (the classic `ps` hang): those go through node:fs/promises so a stuck process never
+ *   blocks the event loop.
  */
-import * as fs from "node:fs/promises"
+import * as fsSync from "node:fs"
 import * as path from "node:path"
 import { Config, Effect, Layer, Option } from "effect"
 import { PermissionDenied, ProcessGone, ProcFsError, type ProcReadError } from "../../services/process/errors.js"
@@ -29,40 +38,85 @@ const toReadError = (pid: number, file: string) => (e: unknown): ProcReadError =
   }
 }
 
-/** Reads at most `max` bytes of a file from offset 0 (procfs reports size 0, so stat cannot size it). */
-const readBounded = async (file: string, max: number): Promise<Buffer> => {
-  const handle = await fs.open(file, "r")
+/**
+ * Reads at most `max` bytes of a file from offset 0 on the thread pool (procfs reports size 0, so stat
+ * cannot size it). Callback API rather than fs/promises: a FileHandle per read costs more than the read.
+ */
+const readBounded = (file: string, max: number, signal: AbortSignal): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    fsSync.open(file, "r", (openError, fd) => {
+      if (openError) return reject(openError)
+      const chunks: Array<Buffer> = []
+      let total = 0
+      const finish = (error: unknown) =>
+        fsSync.close(fd, () => (error ? reject(error) : resolve(Buffer.concat(chunks, total))))
+      const next = () => {
+        if (signal.aborted) return finish(signal.reason)
+        const buf = Buffer.allocUnsafe(Math.min(total === 0 ? 4096 : 65536, max - total))
+        fsSync.read(fd, buf, 0, buf.length, total, (readError, n) => {
+          if (readError) return finish(readError)
+          if (n > 0) {
+            chunks.push(n === buf.length ? buf : buf.subarray(0, n))
+            total += n
+          }
+          // cmdline and environ fill each read up to the requested count: a short read is the end.
+          if (n < buf.length || total >= max) finish(undefined)
+          else next()
+        })
+      }
+      next()
+    })
+  })
+
+/** Scratch space for synchronous reads: safe to share because nothing else runs during a sync read. */
+const scratch = Buffer.allocUnsafe(65536)
+
+/**
+ * Synchronous twin of {@link readBounded} for procfs files that never block on the target. Returns a
+ * view of `scratch` (copy or decode it before the next read) unless the file is larger than the scratch.
+ */
+const readBoundedSync = (file: string, max: number): Buffer => {
+  const fd = fsSync.openSync(file, "r")
   try {
-    const buf = Buffer.allocUnsafe(Math.min(max, 4096))
-    let chunks: Array<Buffer> | undefined
     let total = 0
-    let view = buf
-    for (;;) {
-      const { bytesRead } = await handle.read(view, 0, Math.min(view.length, max - total), total)
-      if (bytesRead === 0) break
-      if (chunks === undefined && bytesRead < view.length) return buf.subarray(0, bytesRead)
-      chunks ??= []
-      chunks.push(Buffer.from(view.subarray(0, bytesRead)))
-      total += bytesRead
-      if (total >= max) break
-      view = Buffer.allocUnsafe(Math.min(65536, max - total))
+    while (total < max && total < scratch.length) {
+      const n = fsSync.readSync(fd, scratch, total, Math.min(scratch.length, max) - total, total)
+      if (n === 0) return scratch.subarray(0, total)
+      total += n
     }
-    return chunks === undefined ? Buffer.alloc(0) : Buffer.concat(chunks, total)
+    if (total >= max || total < scratch.length) return scratch.subarray(0, total)
+    const chunks: Array<Buffer> = [Buffer.from(scratch)]
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(65536, max - total))
+      const r = fsSync.readSync(fd, chunk, 0, chunk.length, total)
+      if (r === 0) break
+      chunks.push(chunk.subarray(0, r))
+      total += r
+      if (total >= max) break
+    }
+    return Buffer.concat(chunks, total)
   } finally {
-    await handle.close()
+    fsSync.closeSync(fd)
   }
 }
 
 export const make = (root: string): ProcFsShape => {
   const p = (pid: number, ...rest: Array<string>) => path.join(root, String(pid), ...rest)
-  const attempt = <A>(pid: number, file: string, f: () => Promise<A>): Effect.Effect<A, ProcReadError> =>
+  const attempt = <A>(pid: number, file: string, f: (signal: AbortSignal) => Promise<A>): Effect.Effect<A, ProcReadError> =>
     Effect.tryPromise({ try: f, catch: toReadError(pid, file) })
+  const attemptSync = <A>(pid: number, file: string, f: () => A): Effect.Effect<A, ProcReadError> =>
+    Effect.try({ try: f, catch: toReadError(pid, file) })
+  /** Target memory reads (cmdline, environ): asynchronous, see the module comment. */
   const readText = (pid: number, name: string, max = MAX_TEXT_BYTES) => {
     const file = p(pid, name)
-    return attempt(pid, file, async () => (await readBounded(file, max)).toString("utf8"))
+    return attempt(pid, file, async (signal) => (await readBounded(file, max, signal)).toString("utf8"))
+  }
+  const readTextSync = (pid: number, name: string) => {
+    const file = p(pid, name)
+    return attemptSync(pid, file, () => readBoundedSync(file, MAX_TEXT_BYTES).toString("utf8"))
   }
   const parsed = <A>(pid: number, name: string, parse: (t: string) => A | undefined) =>
-    Effect.flatMap(readText(pid, name), (text) => {
+    Effect.flatMap(readTextSync(pid, name), (text) => {
       const value = parse(text)
       return value === undefined
         ? Effect.fail(new ProcFsError({ path: p(pid, name), reason: `unrecognized ${name} format` }))
@@ -70,7 +124,7 @@ export const make = (root: string): ProcFsShape => {
     })
   const link = (pid: number, name: string) => {
     const file = p(pid, name)
-    return Effect.tryPromise({ try: () => fs.readlink(file), catch: (e) => e }).pipe(
+    return Effect.try({ try: () => fsSync.readlinkSync(file), catch: (e) => e }).pipe(
       Effect.map(Option.some),
       // Kernel threads have no exe/cwd target: ENOENT while the process itself still exists.
       Effect.catchAll((e) => errnoOf(e) === "ENOENT" ? Effect.succeed(Option.none<string>()) : Effect.fail(toReadError(pid, file)(e)))
@@ -78,8 +132,8 @@ export const make = (root: string): ProcFsShape => {
   }
   return {
     root,
-    pids: Effect.tryPromise({
-      try: () => fs.readdir(root),
+    pids: Effect.try({
+      try: () => fsSync.readdirSync(root),
       catch: (e) => new ProcFsError({ path: root, reason: errnoOf(e) ?? "readdir failed", cause: e })
     }).pipe(Effect.map((names) => {
       const pids: Array<number> = []
@@ -97,34 +151,33 @@ export const make = (root: string): ProcFsShape => {
     cmdline: (pid) => Effect.map(readText(pid, "cmdline"), splitNul),
     exe: (pid) => link(pid, "exe"),
     cwd: (pid) => link(pid, "cwd"),
-    cgroup: (pid) => readText(pid, "cgroup"),
+    cgroup: (pid) => readTextSync(pid, "cgroup"),
     environ: (pid) => Effect.map(readText(pid, "environ", MAX_ENVIRON_BYTES), parseUstEnviron),
     fds: (pid, limit) => {
       const dir = p(pid, "fd")
-      return attempt(pid, dir, async () => {
-        const names = await fs.readdir(dir)
-        const fds = names.map(Number).filter((n) => Number.isInteger(n)).sort((a, b) => a - b).slice(0, limit)
-        const links = await Promise.all(fds.map(async (fd): Promise<FdLink | undefined> => {
+      return attemptSync(pid, dir, () => {
+        const fds = fsSync.readdirSync(dir).map(Number).filter((n) => Number.isInteger(n)).sort((a, b) => a - b)
+        const links: Array<FdLink> = []
+        for (const fd of fds.slice(0, limit)) {
           try {
-            return { fd, target: await fs.readlink(path.join(dir, String(fd))) }
+            links.push({ fd, target: fsSync.readlinkSync(`${dir}/${fd}`) })
           } catch (e) {
-            if (errnoOf(e) === "ENOENT") return undefined // closed since readdir
-            throw e
+            if (errnoOf(e) !== "ENOENT") throw e // ENOENT: closed since readdir
           }
-        }))
-        return links.filter((l): l is FdLink => l !== undefined)
+        }
+        return links
       })
     },
     statFd: (pid, fd) => {
       const file = p(pid, "fd", String(fd))
-      return attempt(pid, file, async () => {
-        const s = await fs.stat(file, { bigint: true })
+      return attemptSync(pid, file, () => {
+        const s = fsSync.statSync(file, { bigint: true })
         return { isFile: s.isFile(), size: Number(s.size), mtimeNs: s.mtimeNs, inode: Number(s.ino) }
       })
     },
     readFd: (pid, fd, maxBytes) => {
       const file = p(pid, "fd", String(fd))
-      return attempt(pid, file, async () => new Uint8Array(await readBounded(file, maxBytes)))
+      return attemptSync(pid, file, () => Uint8Array.from(readBoundedSync(file, maxBytes)))
     }
   }
 }

@@ -21,6 +21,7 @@ export interface MemoryProcess {
   readonly ppid: number
   readonly startTime: number
   readonly comm: string
+  readonly kernelThread?: boolean
   readonly exe?: string
   readonly cmdline?: ReadonlyArray<string>
   readonly cwd?: string
@@ -69,7 +70,15 @@ const make = (initial: ReadonlyArray<MemoryProcess>, root: string) => {
   const procFs: ProcFsShape = {
     root,
     pids: Effect.sync(() => [...procs.keys()].sort((a, b) => a - b)),
-    stat: (pid) => access(pid, "stat", (p) => ({ pid, comm: p.comm, state: "S", ppid: p.ppid, startTime: p.startTime })),
+    stat: (pid) =>
+      access(pid, "stat", (p) => ({
+        pid,
+        comm: p.comm,
+        state: "S",
+        ppid: p.ppid,
+        startTime: p.startTime,
+        kernelThread: p.kernelThread === true
+      })),
     status: (pid) => access(pid, "status", (p) => p.status ?? defaultStatus),
     cmdline: (pid) => access(pid, "cmdline", (p) => p.cmdline ?? []),
     exe: (pid) => access(pid, "exe", (p) => Option.fromNullable(p.exe)),

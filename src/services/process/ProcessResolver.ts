@@ -98,15 +98,26 @@ export const make = (config: ResolverConfig): Effect.Effect<ProcessResolverShape
 
     const optional = <A>(eff: Effect.Effect<Option.Option<A>, ProcReadError>) =>
       Effect.catchAll(eff, () => Effect.succeed(Option.none<A>()))
+    const kernelThreadFacts = (obs: Observation): Effect.Effect<ProcessFacts> =>
+      Effect.map(optional(Effect.map(procFs.status(obs.pid), Option.some)), (credentials) => ({
+        ppid: obs.ppid,
+        comm: obs.comm,
+        exe: Option.none(),
+        cwd: Option.none(),
+        cmdline: [],
+        credentials,
+        containerId: Option.none(),
+        env: Option.none()
+      }))
     const readFacts = (obs: Observation): Effect.Effect<ProcessFacts> =>
-      Effect.all({
+      obs.kernelThread === true ? kernelThreadFacts(obs) : Effect.all({
         exe: optional(procFs.exe(obs.pid)),
         cwd: optional(procFs.cwd(obs.pid)),
         cmdline: Effect.orElseSucceed(procFs.cmdline(obs.pid), (): ReadonlyArray<string> => []),
         credentials: optional(Effect.map(procFs.status(obs.pid), Option.some)),
         containerId: optional(Effect.map(procFs.cgroup(obs.pid), (t) => Option.fromNullable(parseContainerId(t)))),
         env: config.readEnviron ? optional(Effect.map(procFs.environ(obs.pid), Option.some)) : Effect.succeed(Option.none())
-      }, { concurrency: "unbounded" }).pipe(Effect.map((f) => ({ ppid: obs.ppid, comm: obs.comm, ...f })))
+      }).pipe(Effect.map((f) => ({ ppid: obs.ppid, comm: obs.comm, ...f })))
 
     /** The parent incarnation: pid `ppid` started no later than the child (else the pid was reused). */
     const parentKey = (obs: Observation): Effect.Effect<Option.Option<ProcessKey>> => {
@@ -178,13 +189,20 @@ export const make = (config: ResolverConfig): Effect.Effect<ProcessResolverShape
           retry: Option.none(),
           resolvedAt: now
         }
-        const entry = applyDiscovery(base, yield* discover(obs.pid), now, 0)
+        // Kernel threads have no fds of their own: nothing to discover, nothing to retry.
+        const entry = obs.kernelThread === true ? base : applyDiscovery(base, yield* discover(obs.pid), now, 0)
         yield* store(entry)
         return entry
       })
 
     const observe = (pid: number) =>
-      Effect.map(procFs.stat(pid), (s): Observation => ({ pid, ppid: s.ppid, startTime: s.startTime, comm: s.comm }))
+      Effect.map(procFs.stat(pid), (s): Observation => ({
+        pid,
+        ppid: s.ppid,
+        startTime: s.startTime,
+        comm: s.comm,
+        kernelThread: s.kernelThread
+      }))
 
     const resolve = (pid: number): Effect.Effect<ProcessEntry, ProcReadError> =>
       Effect.suspend(() => {

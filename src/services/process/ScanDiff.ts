@@ -10,6 +10,7 @@ export interface Observation {
   readonly ppid: number
   readonly startTime: number
   readonly comm: string
+  readonly kernelThread?: boolean
 }
 
 export type ScanChange =

@@ -11,7 +11,11 @@ export interface ProcStat {
   readonly ppid: number
   /** Start time after boot, in clock ticks (field 22): with the pid, the process's identity. */
   readonly startTime: number
+  /** PF_KTHREAD in the flags (field 9): a kernel thread has no executable, memory, fds or tracer. */
+  readonly kernelThread: boolean
 }
+
+const PF_KTHREAD = 0x00200000
 
 /** Parses `/proc/<pid>/stat`. The comm field is cut at the *last* `)` since it may contain `)`. */
 export const parseStat = (text: string): ProcStat | undefined => {
@@ -23,11 +27,14 @@ export const parseStat = (text: string): ProcStat | undefined => {
   // rest[0] is field 3 (state); field N is rest[N - 3].
   const state = rest[0]
   const ppid = Number(rest[1])
+  const flags = Number(rest[6])
   const startTime = Number(rest[19])
   if (!Number.isInteger(pid) || state === undefined || !Number.isInteger(ppid) || !Number.isInteger(startTime)) {
     return undefined
   }
-  return { pid, comm: text.slice(open + 1, close), state, ppid, startTime }
+  // flags is an unsigned 32-bit field: test the bit without JS's signed 32-bit bitwise operators.
+  const kernelThread = Number.isFinite(flags) && Math.floor(flags / PF_KTHREAD) % 2 === 1
+  return { pid, comm: text.slice(open + 1, close), state, ppid, startTime, kernelThread }
 }
 
 export interface ProcIds {
