@@ -48,11 +48,33 @@ const interval = Options.text("interval").pipe(
   )
 )
 
+let stdoutClosed: Promise<void> | undefined
+/**
+ * Completes when the reader of stdout goes away (`dd-agent processes | head`). From then on EPIPE is
+ * ignored, as Unix tools do; any other stdout error still surfaces. Installed once per process.
+ */
+const whenStdoutCloses = Effect.promise(() =>
+  stdoutClosed ??= new Promise<void>((resolve) => {
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") throw e
+      resolve()
+    })
+  })
+)
+/** Runs a command body until it ends or stdout is closed, whichever comes first. */
+const whileStdoutOpen = <A, E, R>(body: Effect.Effect<A, E, R>) =>
+  Effect.raceFirst(Effect.asVoid(body), whenStdoutCloses)
+
 const encodeReport = Schema.encodeSync(ProcessReportJson)
 const encodeEvent = Schema.encodeSync(ProcessEventJson)
 const encodeSecurity = Schema.encodeSync(SecurityEventJson)
 
-const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n))
+/** Values are self-reported by processes: control characters must not reach the terminal. */
+const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?")
+const pad = (raw: string, n: number) => {
+  const s = printable(raw)
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n)
+}
 const tableRow = (cells: ReadonlyArray<readonly [string, number]>) => cells.map(([s, n]) => pad(s, n)).join(" ").trimEnd()
 const HEADER: ReadonlyArray<readonly [string, number]> = [
   ["PID", 8], ["PPID", 8], ["EXE", 36], ["SERVICE", 24], ["ENV", 12], ["VERSION", 12], ["TRACER", 20]
@@ -79,7 +101,7 @@ const list = Command.make(
     readEnviron
   },
   ({ json, pid, procRoot, readEnviron }) =>
-    Effect.gen(function*() {
+    whileStdoutOpen(Effect.gen(function*() {
       const resolver = yield* ProcessResolver
       const entries: ReadonlyArray<ProcessEntry> = Option.isSome(pid)
         ? [yield* resolver.resolve(pid.value)]
@@ -90,7 +112,7 @@ const list = Command.make(
         const report = processReport(e, yield* resolver.ancestors(e))
         yield* Console.log(json ? JSON.stringify(encodeReport(report)) : row(e, report))
       }
-    }).pipe(Effect.provide(ResolverLayer.layerLive({ procRoot, readEnviron, watch: false })))
+    })).pipe(Effect.provide(ResolverLayer.layerLive({ procRoot, readEnviron, watch: false })))
 ).pipe(Command.withDescription("resolve processes with their tracer metadata"))
 
 const watch = Command.make(
@@ -105,10 +127,12 @@ const watch = Command.make(
     )
   },
   ({ format, interval, procRoot, readEnviron }) =>
-    Effect.scoped(Effect.gen(function*() {
+    whileStdoutOpen(Effect.scoped(Effect.gen(function*() {
       const resolver = yield* ProcessResolver
       const events = yield* resolver.subscribe // before the first scan: nothing is missed
-      yield* Effect.forkScoped(Effect.interruptible(resolver.watch))
+      yield* resolver.scan // the snapshot: events start after it
+      yield* Console.error(`watching ${procRoot} every ${Duration.format(interval)} (interrupt to stop)`)
+      yield* Effect.forkScoped(Effect.interruptible(Effect.zipRight(Effect.sleep(interval), resolver.watch)))
       yield* Stream.fromQueue(events).pipe(
         Stream.mapEffect((ev) =>
           format === "security"
@@ -120,7 +144,7 @@ const watch = Command.make(
         ),
         Stream.runForEach((line) => Console.log(line))
       )
-    })).pipe(Effect.provide(ResolverLayer.layerLive({ procRoot, readEnviron, interval, watch: false })))
+    }))).pipe(Effect.provide(ResolverLayer.layerLive({ procRoot, readEnviron, interval, watch: false })))
 ).pipe(Command.withDescription("stream process events (exec, fork, exit, tracer_metadata_found) as JSON lines"))
 
 const schemas = Command.make(

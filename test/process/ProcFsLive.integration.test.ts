@@ -128,3 +128,34 @@ describe("real /proc", () => {
       NodeContext.layer
     ))))
 })
+
+describe("dd-agent processes watch", () => {
+  it.scopedLive("streams the writer's events as JSON lines and exits cleanly on SIGINT", () =>
+    Effect.gen(function*() {
+      const cli = yield* Command.start(
+        Command.make(process.execPath, path.resolve("bin/dd-agent.js"), "processes", "watch", "--interval", "100ms")
+      )
+      const lines = yield* Queue.unbounded<string>()
+      yield* cli.stdout.pipe(Stream.decodeText(), Stream.splitLines, Stream.runForEach((l) => Queue.offer(lines, l)), Effect.forkScoped)
+      const banner = yield* cli.stderr.pipe(Stream.decodeText(), Stream.splitLines, Stream.runHead, Effect.timeout("30 seconds"))
+      assert.match(Option.getOrThrow(banner), /^watching \/proc every 100ms/)
+
+      const writerScope = yield* Scope.make()
+      const { pid } = yield* startWriter([second]).pipe(Scope.extend(writerScope))
+      const waitLine = (pred: (e: { type: string; process: { pid: number } }) => boolean) =>
+        Queue.take(lines).pipe(
+          Effect.map((l) => JSON.parse(l)),
+          Effect.repeat({ until: pred }),
+          Effect.timeoutFail({ duration: Duration.seconds(15), onTimeout: () => new Error("line not seen") })
+        )
+      const seen = yield* waitLine((e) => e.process.pid === pid && e.type !== "exit")
+      assert.oneOf(seen.type, ["exec", "fork"])
+      yield* Scope.close(writerScope, Exit.void)
+      const exit = yield* waitLine((e) => e.process.pid === pid && e.type === "exit")
+      assert.strictEqual(exit.process.pid, pid)
+
+      yield* cli.kill("SIGINT")
+      const code = yield* cli.exitCode.pipe(Effect.timeout("10 seconds"))
+      assert.strictEqual(code, 0)
+    }).pipe(Effect.provide(NodeContext.layer)))
+})

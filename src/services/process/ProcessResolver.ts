@@ -162,7 +162,8 @@ export const make = (config: ResolverConfig): Effect.Effect<ProcessResolverShape
       }
       const d = outcome.right
       const provenance = provenanceOf(d, entry.parent)
-      M.tracerMetadataFound.unsafeUpdate(1, [])
+      // schema_version is recorded, never branched on: unknown versions are accepted leniently.
+      M.tracerMetadataFound.unsafeUpdate(1, [MetricLabel.make("schema_version", String(d.metadata.schema_version))])
       if (d.issues.length > 0) M.tracerFieldIssues.unsafeUpdate(d.issues.length, [])
       return {
         ...entry,
