@@ -45,7 +45,9 @@ const coldRound = (mode: "scan" | "resolve", concurrency: number) =>
     }
     const elapsed = now() - t0
     const cpu = process.cpuUsage(cpu0)
-    return { processes: (yield* resolver.entries).length, ns: elapsed, cpuUs: cpu.user + cpu.system }
+    const entries = yield* resolver.entries
+    const userSpace = entries.filter((e) => Option.isSome(e.facts.exe)).length
+    return { processes: entries.length, userSpace, ns: elapsed, cpuUs: cpu.user + cpu.system }
   }))
 
 const program = Effect.gen(function*() {
@@ -62,16 +64,20 @@ const program = Effect.gen(function*() {
     let processes = 0
     let ns = 0n
     let cpuUs = 0
+    let userSpace = 0
     for (let i = 0; i < rounds; i++) {
       const r = yield* coldRound(mode, concurrency)
       processes += r.processes
       ns += r.ns
       cpuUs += r.cpuUs
+      userSpace += r.userSpace
     }
     cold.push({
       mode,
       concurrency,
       processes_per_round: processes / rounds,
+      // the rest are kernel threads, resolved from stat + status only
+      with_executable_per_round: userSpace / rounds,
       processes_per_s: Math.round(processes / (Number(ns) / 1e9)),
       // Wall time depends on what else runs on the machine; CPU time spent per process does much less.
       processes_per_cpu_s: Math.round(processes / (cpuUs / 1e6)),
