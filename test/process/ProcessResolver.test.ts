@@ -4,6 +4,7 @@ import * as ProcFsMemory from "../../src/layers/process/ProcFsMemory.js"
 import type { MemoryProcess } from "../../src/layers/process/ProcFsMemory.js"
 import * as ResolverLayer from "../../src/layers/process/ProcessResolverLayer.js"
 import * as M from "../../src/services/process/metrics.js"
+import { ProcFs } from "../../src/services/process/ProcFs.js"
 import type { ProcessEvent } from "../../src/services/process/ProcessEvent.js"
 import { ProcessResolver } from "../../src/services/process/ProcessResolver.js"
 import type { ResolverConfig } from "../../src/services/process/ResolverConfig.js"
@@ -160,6 +161,29 @@ describe("ProcessResolver watcher", () => {
 })
 
 describe("ProcessResolver cache", () => {
+  it.scoped("discards metadata read while the pid was taken over by another process", () => {
+    // A procfs where the process is replaced (same pid, new start time) while its memfd is being read.
+    const racing = Layer.effect(
+      ProcFs,
+      Effect.gen(function*() {
+        const inner = yield* ProcFs
+        const control = yield* ProcFsMemory.ProcFsMemory
+        return {
+          ...inner,
+          readFd: (pid: number, fd: number, max: number) =>
+            Effect.zipLeft(inner.readFd(pid, fd, max), control.put(proc(pid, 1, 999, "other")))
+        }
+      })
+    ).pipe(Layer.provideMerge(ProcFsMemory.layer([proc(70, 1, 10, "python3", { fds: fds([3, memfd("x", meta("svc"), 1n, 1)]) })])))
+    return Effect.gen(function*() {
+      const e = yield* (yield* ProcessResolver).resolve(70)
+      assert.strictEqual(e.key.startTime, 10)
+      assert.isTrue(Option.isNone(e.tracer))
+      assert.strictEqual(Option.getOrNull(e.retry)?.lastError, "ProcessGone")
+    }).pipe(Effect.provide(ResolverLayer.layer().pipe(Layer.provide(racing))))
+  })
+
+
   it.scoped("kernel threads are resolved from stat and status only, with no tracer lookup or retry", () =>
     Effect.gen(function*() {
       const resolver = yield* ProcessResolver

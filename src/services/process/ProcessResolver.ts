@@ -19,7 +19,7 @@ import {
   type Scope,
   Stream
 } from "effect"
-import type { ProcFsError, ProcReadError, TracerMetadataDiscoveryError } from "./errors.js"
+import { type ProcFsError, ProcessGone, type ProcReadError, type TracerMetadataDiscoveryError } from "./errors.js"
 import { BoundedLru } from "./Lru.js"
 import * as M from "./metrics.js"
 import { ProcFs, type ProcFsShape } from "./ProcFs.js"
@@ -174,7 +174,19 @@ export const make = (config: ResolverConfig): Effect.Effect<ProcessResolverShape
       }
     }
 
-    const discover = (pid: number) => Effect.either(discoverTracerMetadata(procFs, pid, config.discovery))
+    /**
+     * Discovery for one incarnation: the fds are read through the pid, so the start time is checked again
+     * afterwards; metadata read from a process that replaced this one under the same pid is discarded.
+     */
+    const discover = (key: ProcessKey) =>
+      Effect.gen(function*() {
+        const outcome = yield* Effect.either(discoverTracerMetadata(procFs, key.pid, config.discovery))
+        if (Either.isLeft(outcome)) return outcome
+        const still = yield* Effect.either(procFs.stat(key.pid))
+        return Either.isRight(still) && still.right.startTime === key.startTime
+          ? outcome
+          : Either.left(new ProcessGone({ pid: key.pid, path: `${procFs.root}/${key.pid}/stat` }))
+      })
 
     const resolveObservation = (obs: Observation): Effect.Effect<ProcessEntry> =>
       Effect.gen(function*() {
@@ -191,7 +203,7 @@ export const make = (config: ResolverConfig): Effect.Effect<ProcessResolverShape
           resolvedAt: now
         }
         // Kernel threads have no fds of their own: nothing to discover, nothing to retry.
-        const entry = obs.kernelThread === true ? base : applyDiscovery(base, yield* discover(obs.pid), now, 0)
+        const entry = obs.kernelThread === true ? base : applyDiscovery(base, yield* discover(base.key), now, 0)
         yield* store(entry)
         return entry
       })
@@ -267,7 +279,7 @@ export const make = (config: ResolverConfig): Effect.Effect<ProcessResolverShape
         )
         const found = yield* Effect.forEach(due, (entry) =>
           Effect.gen(function*() {
-            const outcome = yield* discover(entry.key.pid)
+            const outcome = yield* discover(entry.key)
             const attempt = Option.getOrElse(Option.map(entry.retry, (r) => r.attempt + 1), () => 0)
             const next = applyDiscovery(entry, outcome, now, attempt)
             const current = cache.peek(keyOf(entry.key.pid, entry.key.startTime))
