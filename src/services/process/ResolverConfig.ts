@@ -28,7 +28,7 @@ export const defaultResolverConfig: ResolverConfig = {
   readEnviron: false,
   retry: defaultRetryPolicy,
   discovery: defaultDiscoveryOptions,
-  eventBuffer: 4096,
+  eventBuffer: 1024,
   maxAncestors: 64,
   concurrency: 16
 }
