@@ -5,11 +5,13 @@
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
-import { Config, Console, Duration, Effect, Either, Option, Schema, Stream } from "effect"
+import { Config, Console, Duration, Effect, Either, Layer, Option, Schema, Stream } from "effect"
+import * as ProcFsLive from "../layers/process/ProcFsLive.js"
 import * as ResolverLayer from "../layers/process/ProcessResolverLayer.js"
 import { ProcessReportJson, ProcessEventJson, SecurityEventJson } from "../services/process/EventSchemas.js"
 import { jsonSchemas, renderJsonSchema } from "../services/process/JsonSchemas.js"
 import type { ProcessEntry } from "../services/process/ProcessEntry.js"
+import { ProcFs } from "../services/process/ProcFs.js"
 import { ProcessResolver } from "../services/process/ProcessResolver.js"
 import { processEventToJson, processReport, securityEvent } from "../services/process/Serializers.js"
 
@@ -66,6 +68,8 @@ const whileStdoutOpen = <A, E, R>(body: Effect.Effect<A, E, R>) =>
   Effect.raceFirst(Effect.asVoid(body), whenStdoutCloses)
 
 const encodeReport = Schema.encodeSync(ProcessReportJson)
+/** Enough to keep every ancestor chain warm while listing; entries beyond are simply re-read. */
+const LIST_CACHE_ENTRIES = 4096
 const encodeEvent = Schema.encodeSync(ProcessEventJson)
 const encodeSecurity = Schema.encodeSync(SecurityEventJson)
 
@@ -103,16 +107,24 @@ const list = Command.make(
   ({ json, pid, procRoot, readEnviron }) =>
     whileStdoutOpen(Effect.gen(function*() {
       const resolver = yield* ProcessResolver
-      const entries: ReadonlyArray<ProcessEntry> = Option.isSome(pid)
-        ? [yield* resolver.resolve(pid.value)]
-        : yield* Effect.zipRight(resolver.scan, resolver.entries)
-      const sorted = [...entries].sort((a, b) => a.key.pid - b.key.pid)
-      if (!json) yield* Console.log(tableRow(HEADER))
-      for (const e of sorted) {
-        const report = processReport(e, yield* resolver.ancestors(e))
-        yield* Console.log(json ? JSON.stringify(encodeReport(report)) : row(e, report))
-      }
-    })).pipe(Effect.provide(ResolverLayer.layerLive({ procRoot, readEnviron, watch: false })))
+      const print = (e: ProcessEntry) =>
+        Effect.flatMap(resolver.ancestors(e), (ancestors) => {
+          const report = processReport(e, ancestors)
+          return Console.log(json ? JSON.stringify(encodeReport(report)) : row(e, report))
+        })
+      const header = json ? Effect.void : Console.log(tableRow(HEADER))
+      if (Option.isSome(pid)) return yield* Effect.flatMap(resolver.resolve(pid.value), (e) => Effect.zipRight(header, print(e)))
+      yield* header
+      // Streamed in pid order, so a host with more processes than the cache holds is listed in full.
+      const pids = yield* (yield* ProcFs).pids
+      yield* Effect.forEach(pids, (p) =>
+        resolver.resolve(p).pipe(
+          Effect.flatMap(print),
+          Effect.catchTag("ProcessGone", () => Effect.void) // exited since the listing
+        ), { discard: true })
+    })).pipe(Effect.provide(
+      ResolverLayer.layer({ readEnviron, maxEntries: LIST_CACHE_ENTRIES }).pipe(Layer.provideMerge(ProcFsLive.layer(procRoot)))
+    ))
 ).pipe(Command.withDescription("resolve processes with their tracer metadata"))
 
 const watch = Command.make(

@@ -11,7 +11,7 @@ export class ProcessGone extends Schema.TaggedError<ProcessGone>()("ProcessGone"
   path: Schema.String
 }) {
   override get message() {
-    return `process ${this.pid} is gone (${this.path} no longer exists)`
+    return `no process ${this.pid}: it does not exist or has exited (${this.path} is missing)`
   }
 }
 
