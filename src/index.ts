@@ -3,3 +3,5 @@
  */
 export * as Cli from "./programs/cli.js"
 export * as Logs from "./services/logs/index.js"
+export * as Process from "./services/process/index.js"
+export * as ProcessLayers from "./layers/process/index.js"
