@@ -1,0 +1,35 @@
+/**
+ * Datadog-style log lines on stderr (`2026-01-01 12:00:00 UTC | TRACE-LOADER | INFO | message`),
+ * so operators can grep loader lines as before, and stdout stays the agent's.
+ */
+import { Cause, HashMap, Layer, Logger, type LogLevel } from "effect"
+
+const levelName = (l: LogLevel.LogLevel): string => {
+  switch (l._tag) {
+    case "Warning":
+      return "WARN"
+    case "Fatal":
+      return "CRITICAL"
+    default:
+      return l.label
+  }
+}
+
+const text = (m: unknown): string =>
+  Array.isArray(m) ? m.map(text).join(" ") : typeof m === "string" ? m : JSON.stringify(m)
+
+export const formatLine = (date: Date, level: LogLevel.LogLevel, name: string, message: unknown, cause?: string) => {
+  const stamp = date.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC")
+  return `${stamp} | ${name} | ${levelName(level)} | ${text(message)}${cause ? ` | ${cause}` : ""}`
+}
+
+export const loaderLogger = Logger.make(({ annotations, cause, date, logLevel, message }) => {
+  const name = HashMap.get(annotations, "logger")
+  const causeText = Cause.isEmpty(cause) ? undefined : Cause.pretty(cause)
+  process.stderr.write(
+    formatLine(date, logLevel, name._tag === "Some" ? String(name.value) : "TRACE-LOADER", message, causeText) + "\n"
+  )
+})
+
+/** Replaces the default logger with the Datadog-style stderr logger. */
+export const LoaderLoggerLive: Layer.Layer<never> = Logger.replace(Logger.defaultLogger, loaderLogger)
