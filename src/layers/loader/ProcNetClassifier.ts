@@ -78,15 +78,20 @@ export const makeProcNetClassifier = (
       yield* Queue.take(wake)
       let delay = first
       while (pending.size > 0) {
-        // A newly held connection restarts the backoff, so its first look is quick.
-        const woken = yield* Queue.take(wake).pipe(
-          Effect.as(true),
-          Effect.race(Effect.as(Effect.sleep(Duration.millis(delay)), false))
-        )
+        // A newly held connection cuts a long backoff short so its first look is quick; at the
+        // shortest delay wake-ups are ignored, so a stream of arrivals cannot postpone the tick.
+        const woken = delay > first
+          ? yield* Queue.take(wake).pipe(
+            Effect.as(true),
+            Effect.race(Effect.as(Effect.sleep(Duration.millis(delay)), false))
+          )
+          : yield* Effect.as(Effect.sleep(Duration.millis(delay)), false)
         if (woken) {
           delay = first
           continue
         }
+        // This read serves every connection registered so far, including those that woke us.
+        yield* Queue.takeAll(wake)
         yield* tick
         delay = Math.min(delay * 2, max)
       }
