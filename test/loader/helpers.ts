@@ -165,3 +165,35 @@ export const portIsFree = (port: number) =>
     s.once("error", () => resume(Effect.succeed(false)))
     s.listen({ host: "127.0.0.1", port }, () => s.close(() => resume(Effect.succeed(true))))
   })
+
+/** A unix socket the fake agent reports to (FAKE_AGENT_REPORT), for in-process tests. */
+export const reportServer = (dir: string) =>
+  Effect.gen(function*() {
+    const path = Path.join(dir, "report.sock")
+    const lines = yield* Queue.unbounded<Record<string, unknown>>()
+    const server = yield* Effect.acquireRelease(
+      Effect.async<Net.Server>((resume) => {
+        const s = Net.createServer((c) => {
+          let buf = ""
+          c.on("error", () => {})
+          c.on("data", (d: Buffer) => {
+            buf += d.toString("utf8")
+            let i: number
+            while ((i = buf.indexOf("\n")) >= 0) {
+              Queue.unsafeOffer(lines, JSON.parse(buf.slice(0, i)) as Record<string, unknown>)
+              buf = buf.slice(i + 1)
+            }
+          })
+        })
+        s.listen({ path }, () => resume(Effect.succeed(s)))
+      }),
+      (s) => Effect.async<void>((resume) => void s.close(() => resume(Effect.void))).pipe(Effect.timeoutOption("3 seconds"))
+    )
+    return {
+      path,
+      server,
+      next: Queue.take(lines).pipe(
+        Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error("no report from the fake agent") })
+      )
+    }
+  })

@@ -30,6 +30,8 @@ export interface LoaderOptions {
   readonly classifier?: (set: ListenerSet) => Effect.Effect<ConnectionClassifier["Type"], never, Scope.Scope>
   /** How long a stopping agent gets between SIGTERM and SIGKILL when the loader is interrupted. */
   readonly stopGrace?: Duration.DurationInput
+  /** Observes the bound listeners once the wait starts (tests, status). */
+  readonly onListening?: (listeners: ReadonlyArray<{ kind: string; address: string }>) => Effect.Effect<void>
   /** Observes the agent once started (tests, status). */
   readonly onAgentStarted?: (pid: number) => Effect.Effect<void>
 }
@@ -176,6 +178,7 @@ export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> 
         yield* Effect.logInfo(
           `Polling... ${JSON.stringify(listeners.listeners.map((l) => ({ kind: l.kind, address: l.address, fd: l.fd })))}`
         )
+        if (options.onListening) yield* options.onListening(listeners.listeners)
         const result = yield* waitForActivation({
           source: listeners,
           classifier,
