@@ -5,7 +5,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import { loadLoaderConfig } from "../layers/loader/ConfigFile.js"
-import { LoaderLoggerLive } from "../layers/loader/LogFormat.js"
+import { withLoaderLogger } from "../layers/loader/LogFormat.js"
 import { runLoader } from "../layers/loader/Loader.js"
 import { processSignals } from "../layers/loader/Signals.js"
 
@@ -36,7 +36,7 @@ export const loaderCommand = Command.make(
       })
     }).pipe(
       Effect.scoped,
-      Effect.provide(LoaderLoggerLive),
+      withLoaderLogger,
       // The loader stands in for the agent's process, so its status is the agent's. Every scope
       // the loader opened is closed at this point.
       Effect.flatMap((outcome) => Effect.sync(() => process.exit(outcome.code))),

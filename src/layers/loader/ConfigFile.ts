@@ -1,7 +1,6 @@
 /** Reads the agent's YAML configuration file for the loader (parsing only; decoding is pure). */
 import * as Fs from "node:fs/promises"
 import { Effect } from "effect"
-import * as Yaml from "yaml"
 import { decodeLoaderConfig, type LoaderConfig } from "../../services/loader/Config.js"
 import { ConfigFileError, type LoaderConfigError } from "../../services/loader/Errors.js"
 
@@ -14,6 +13,8 @@ export const readConfigFile = (path: string | undefined): Effect.Effect<unknown,
         try: () => Fs.readFile(path, "utf8"),
         catch: (e) => new ConfigFileError({ path, message: e instanceof Error ? e.message : String(e) })
       })
+      // Loaded on demand: most loaders run from DD_* variables alone, and idle memory matters here.
+      const Yaml = yield* Effect.promise(() => import("yaml"))
       const doc = Yaml.parseDocument(text, { prettyErrors: false })
       const first = doc.errors[0]
       if (first !== undefined) return yield* new ConfigFileError({ path, message: `invalid YAML: ${first.message}` })

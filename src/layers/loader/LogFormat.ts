@@ -2,7 +2,7 @@
  * Datadog-style log lines on stderr (`2026-01-01 12:00:00 UTC | TRACE-LOADER | INFO | message`),
  * so operators can grep loader lines as before, and stdout stays the agent's.
  */
-import { Cause, HashMap, Layer, Logger, type LogLevel } from "effect"
+import { Cause, Effect, FiberRef, HashMap, HashSet, Logger, type LogLevel } from "effect"
 
 const levelName = (l: LogLevel.LogLevel): string => {
   switch (l._tag) {
@@ -31,5 +31,9 @@ export const loaderLogger = Logger.make(({ annotations, cause, date, logLevel, m
   )
 })
 
-/** Replaces the default logger with the Datadog-style stderr logger. */
-export const LoaderLoggerLive: Layer.Layer<never> = Logger.replace(Logger.defaultLogger, loaderLogger)
+/**
+ * Makes the Datadog-style stderr logger the only logger (the runtime may have installed a pretty
+ * logger on stdout, which belongs to the agent once it runs).
+ */
+export const withLoaderLogger = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.locally(self, FiberRef.currentLoggers, HashSet.make(loaderLogger))
