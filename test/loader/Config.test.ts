@@ -25,6 +25,9 @@ describe("loader configuration", () => {
     assert.strictEqual(c.holdTimeoutMs, 30_000)
     assert.strictEqual(c.logLevel, "info")
     assert.strictEqual(ok({}, {}, "darwin").receiverSocket, "")
+    assert.strictEqual(c.classifier, "proc")
+    assert.strictEqual(ok({}, {}, "darwin").classifier, "read")
+    assert.strictEqual(ok({}, { DD_APM_SOCKET_ACTIVATION_CLASSIFIER: "read" }).classifier, "read")
   })
 
   it("reads nested datadog.yaml keys", () => {

@@ -100,3 +100,43 @@ describe("inherited descriptors (agent side)", () => {
     bad({ DD_APM_NET_RECEIVER_FD: "3", DD_APM_UNIX_RECEIVER_FD: "3" }, "DD_APM_UNIX_RECEIVER_FD", "also named")
   })
 })
+
+describe("prefix stream", () => {
+  it("round-trips prefixes, binary bytes included", async () => {
+    const { decodePrefixes, encodePrefixes } = await import("../../src/services/loader/PrefixStream.js")
+    const a = Buffer.from("POST /v0.4/traces HTTP/1.1\r\n\n12 34\n")
+    const b = Buffer.from([0, 10, 255, 10])
+    const r = decodePrefixes("X", encodePrefixes([{ fd: 5, bytes: a }, { fd: 7, bytes: b }]))
+    assert.isTrue(Either.isRight(r))
+    if (Either.isRight(r)) {
+      assert.deepStrictEqual([...r.right.keys()], [5, 7])
+      assert.isTrue(r.right.get(5)!.equals(a))
+      assert.isTrue(r.right.get(7)!.equals(b))
+    }
+    assert.deepStrictEqual(Either.map(decodePrefixes("X", new Uint8Array()), (m) => m.size), Either.right(0))
+  })
+
+  it("rejects malformed and truncated streams", async () => {
+    const { decodePrefixes } = await import("../../src/services/loader/PrefixStream.js")
+    const bad = decodePrefixes("DD_LOADER_CLIENT_PREFIXES_FD", Buffer.from("five 3\nabc"))
+    assert.isTrue(Either.isLeft(bad) && bad.left.message.includes("malformed"))
+    const cut = decodePrefixes("DD_LOADER_CLIENT_PREFIXES_FD", Buffer.from("5 10\nabc"))
+    assert.isTrue(Either.isLeft(cut) && cut.left.message.includes("truncated"))
+  })
+
+  it("the plan reserves the prefix pipe after the clients", () => {
+    const plan = makePlan({
+      listeners: [{ kind: "tcp", fd: 10 }],
+      clients: [{ listener: "tcp", fd: 11 }],
+      baseEnv: { DD_LOADER_CLIENT_PREFIXES_FD: "77" },
+      command: ["agent"],
+      listenFds: false,
+      prefixPipe: true,
+      activation
+    })
+    assert.strictEqual(plan.prefixFd, 5)
+    assert.strictEqual(plan.env["DD_LOADER_CLIENT_PREFIXES_FD"], "5")
+    const none = makePlan({ listeners: [], clients: [], baseEnv: { DD_LOADER_CLIENT_PREFIXES_FD: "77" }, command: ["a"], listenFds: false, activation })
+    assert.isUndefined(none.env["DD_LOADER_CLIENT_PREFIXES_FD"])
+  })
+})

@@ -69,4 +69,21 @@ describe("adoptInheritedSockets", () => {
       assert.strictEqual(r["variable"], "DD_APM_NET_RECEIVER_FD")
       assert.include(r["message"] as string, "expected 1")
     }))
+
+  it.scopedLive("puts the bytes the portable classifier read back in front of the held client", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      const t = yield* start({
+        DD_APM_RECEIVER_PORT: String(port),
+        DD_APM_RECEIVER_SOCKET: "",
+        DD_APM_SOCKET_ACTIVATION_HANDLE_TCP_PROBE: "1",
+        DD_APM_SOCKET_ACTIVATION_CLASSIFIER: "read"
+      })
+      const body = "x".repeat(150_000)
+      const first = yield* httpPost({ port }, "/first", body)
+      const ready = yield* t.reports.next
+      assert.deepStrictEqual(ready["clients"], [["tcp", 4]])
+      assert.deepStrictEqual(ready["leftover"], [])
+      assert.strictEqual(bodyOf(first), `helper POST /first ${body}`)
+    }))
 })

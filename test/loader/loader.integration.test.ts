@@ -115,4 +115,29 @@ describe("dd-agent loader, end to end with a fake agent", () => {
       assert.strictEqual(ready["reason"], "connection")
       assert.include(loader.stderr(), "There is no tcp client connected")
     }))
+
+  it.scopedLive("portable classifier: probes absorbed, the bytes it read are handed back and the request answered byte-exact", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      const loader = yield* spawnLoader(["--handle-tcp-probe", "--", "node", FAKE_AGENT], {
+        DD_APM_RECEIVER_PORT: String(port),
+        DD_APM_RECEIVER_SOCKET: "",
+        DD_APM_SOCKET_ACTIVATION_CLASSIFIER: "read",
+        DD_LOG_LEVEL: "debug"
+      })
+      yield* loader.waitStderr("Polling...")
+      for (let i = 0; i < 20; i++) {
+        yield* probe({ port }, i % 2 === 1)
+        yield* loader.waitStderr("TCP client closed connection", i + 1)
+      }
+      const body = payload(200_000)
+      const response = yield* httpPost({ port }, "/v0.4/traces", body)
+      const ready = yield* loader.nextLine
+      assert.strictEqual(ready["reason"], "data")
+      assert.strictEqual(ready["absorbed"], "20")
+      const prefixes = ready["prefixes"] as Array<[number, number]>
+      assert.strictEqual(prefixes.length, 1)
+      assert.isAbove(prefixes[0]![1], 0, "the loader read some bytes and handed them back")
+      assert.strictEqual(bodyOf(response), `agent ${ready["pid"]} POST /v0.4/traces ${body}`)
+    }))
 })

@@ -7,7 +7,8 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import { Effect, Either, type Scope } from "effect"
 import { InheritedFdError } from "../../services/loader/Errors.js"
-import { managedEnvNames } from "../../services/loader/HandoverPlan.js"
+import { EnvNames, managedEnvNames } from "../../services/loader/HandoverPlan.js"
+import { decodePrefixes } from "../../services/loader/PrefixStream.js"
 import { parseInheritedFds } from "../../services/loader/InheritedFds.js"
 import type { ListenerKind } from "../../services/loader/Policy.js"
 
@@ -56,6 +57,37 @@ const closeServer = (server: Net.Server) =>
     server.close(() => resume(Effect.void))
   }).pipe(Effect.interruptible, Effect.timeoutOption("2 seconds"), Effect.asVoid)
 
+/** Upper bound of the prefix stream (one read buffer per held client is far below it). */
+export const MAX_PREFIX_BYTES = 64 * 1024 * 1024
+
+const readPrefixes = (fd: number) =>
+  Effect.async<Buffer, InheritedFdError>((resume) => {
+    const pipe = new Net.Socket({ fd, readable: true, writable: false })
+    const chunks: Array<Buffer> = []
+    let total = 0
+    pipe.on("data", (d: Buffer) => {
+      total += d.length
+      if (total > MAX_PREFIX_BYTES) {
+        pipe.destroy()
+        resume(Effect.fail(fdError(EnvNames.prefixes, fd, `prefix stream larger than ${MAX_PREFIX_BYTES} bytes`)))
+      } else chunks.push(d)
+    })
+    pipe.once("error", (e) => resume(Effect.fail(fdError(EnvNames.prefixes, fd, `cannot read: ${e.message}`))))
+    pipe.once("end", () => {
+      pipe.destroy()
+      resume(Effect.succeed(Buffer.concat(chunks)))
+    })
+    return Effect.sync(() => pipe.destroy())
+  }).pipe(
+    Effect.timeoutFail({
+      duration: "10 seconds",
+      onTimeout: () => fdError(EnvNames.prefixes, fd, "the loader never finished the prefix stream")
+    }),
+    Effect.flatMap((data) =>
+      Either.match(decodePrefixes(EnvNames.prefixes, data), { onLeft: Effect.fail, onRight: Effect.succeed })
+    )
+  )
+
 export const adoptInheritedSockets = (
   options: AdoptOptions = {}
 ): Effect.Effect<AdoptedSockets, InheritedFdError, Scope.Scope> =>
@@ -96,6 +128,7 @@ export const adoptInheritedSockets = (
       listeners.push({ kind: l.kind, fd: l.fd, server })
     }
 
+    const prefixes = parsed.prefixFd === undefined ? new Map<number, Buffer>() : yield* readPrefixes(parsed.prefixFd)
     const clients: Array<AdoptedClient> = []
     for (const c of parsed.clients) {
       yield* checkSocket(c.variable, c.fd)
@@ -103,6 +136,9 @@ export const adoptInheritedSockets = (
         Effect.sync(() => {
           const s = new Net.Socket({ fd: c.fd, readable: true, writable: true })
           s.on("error", () => {})
+          // Bytes the loader already read go back in front of the connection.
+          const prefix = prefixes.get(c.fd)
+          if (prefix !== undefined && prefix.length > 0) s.unshift(prefix)
           return s
         }),
         (s) => Effect.sync(() => s.destroy())

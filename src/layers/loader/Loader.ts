@@ -9,10 +9,12 @@ import type { ConnectionClassifier } from "../../services/loader/Classifier.js"
 import { agentEnabled, type LoaderConfig, type LogLevelName } from "../../services/loader/Config.js"
 import type { AgentStartError, ConfigFileError, LoaderConfigError } from "../../services/loader/Errors.js"
 import { makePlan } from "../../services/loader/HandoverPlan.js"
+import { encodePrefixes } from "../../services/loader/PrefixStream.js"
 import type { ActivationReason } from "../../services/loader/Policy.js"
 import { type ActivationResult, waitForActivation } from "./Activation.js"
 import { type AcceptedConnection, type ListenerSet, openListeners } from "./Listeners.js"
 import { liveProcNetSources, makeProcNetClassifier } from "./ProcNetClassifier.js"
+import { drainBuffered, makeReadingClassifier } from "./ReadingClassifier.js"
 import { resolveCommand } from "./ResolveCommand.js"
 import { type AgentExit, type AgentProcess, exitCodeOf, spawnAgent, superviseAgent } from "./Supervisor.js"
 
@@ -103,10 +105,11 @@ export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> 
       clients: ReadonlyArray<AcceptedConnection>,
       activation: { reason: ActivationReason | "direct"; absorbed: number; waitedMs: number },
       listenFds: boolean,
+      prefixPipe: boolean,
       afterSpawn: () => void
     ) =>
       Effect.gen(function*() {
-        const plan = makePlan({ listeners, clients, baseEnv: options.env, command, listenFds, activation })
+        const plan = makePlan({ listeners, clients, baseEnv: options.env, command, listenFds, prefixPipe, activation })
         for (const slot of plan.slots) {
           const item = slot.item as { kind?: string; listener?: string }
           yield* Effect.logDebug(
@@ -118,7 +121,19 @@ export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> 
         yield* Effect.logInfo("Starting the trace-agent...")
         const agent = yield* spawnAgent(plan, {
           argv0: name,
-          afterSpawn,
+          afterSpawn: (sink) => {
+            // Same synchronous step as the spawn: drain what Node buffered from each client (only
+            // the reading classifier reads), send it to the agent, then close the loader's copies.
+            if (sink !== undefined) {
+              const prefixes = plan.slots.flatMap((slot) => {
+                const c = clients.find((x) => x === slot.item)
+                const bytes = c === undefined ? undefined : drainBuffered(c.socket)
+                return bytes !== undefined && bytes.length > 0 ? [{ fd: slot.fd, bytes }] : []
+              })
+              sink.end(encodePrefixes(prefixes))
+            }
+            afterSpawn()
+          },
           ...(options.stopGrace !== undefined ? { stopGrace: options.stopGrace } : {})
         })
         if (options.onAgentStarted) yield* options.onAgentStarted(agent.pid)
@@ -128,7 +143,7 @@ export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> 
     const superviseDirect = (why: string) =>
       Effect.gen(function*() {
         yield* Effect.logDebug(`Starting the trace-agent directly: ${why}`)
-        const agent = yield* startAgent([], [], { reason: "direct", absorbed: 0, waitedMs: 0 }, false, () => {})
+        const agent = yield* startAgent([], [], { reason: "direct", absorbed: 0, waitedMs: 0 }, false, false, () => {})
         const exit = yield* superviseAgent(agent, options.signals)
         return { _tag: "AgentExited", code: exitCodeOf(exit), exit, reason: "direct" } satisfies LoaderOutcome
       }).pipe(Effect.scoped)
@@ -174,7 +189,11 @@ export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> 
           yield* Effect.logInfo("All trace-agent inputs are disabled, stopping...")
           return { _tag: "NoInputs" } as WaitPhase
         }
-        const classifier = yield* (options.classifier ?? (() => makeProcNetClassifier(liveProcNetSources)))(listeners)
+        const classifier = options.classifier !== undefined
+          ? yield* options.classifier(listeners)
+          : config.classifier === "proc"
+          ? yield* makeProcNetClassifier(liveProcNetSources)
+          : makeReadingClassifier((id) => listeners.held().find((c) => c.id === id)?.socket)
         yield* Effect.logInfo(
           `Polling... ${JSON.stringify(listeners.listeners.map((l) => ({ kind: l.kind, address: l.address, fd: l.fd })))}`
         )
@@ -200,6 +219,7 @@ export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> 
           handoverOrder(listeners.held(), result.trigger),
           result,
           config.listenFds,
+          options.classifier === undefined && config.classifier === "read",
           listeners.relinquish
         ).pipe(Scope.extend(outer), Effect.either)
         return { _tag: "Started", agent, reason: result.reason } as WaitPhase

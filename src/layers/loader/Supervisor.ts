@@ -5,6 +5,7 @@
  */
 import * as ChildProcess from "node:child_process"
 import * as Os from "node:os"
+import type { Writable } from "node:stream"
 import { Deferred, Duration, Effect, Exit, Queue, type Scope } from "effect"
 import { AgentStartError } from "../../services/loader/Errors.js"
 import type { Plan } from "../../services/loader/HandoverPlan.js"
@@ -23,8 +24,11 @@ export interface AgentProcess {
 export interface SpawnOptions {
   /** The command as given (argv[0] of the agent, like exec). */
   readonly argv0: string
-  /** Runs synchronously right after a successful spawn, before any other event is processed. */
-  readonly afterSpawn: () => void
+  /**
+   * Runs synchronously right after a successful spawn, before any other event is processed; gets
+   * the write end of the prefix pipe when the plan has one.
+   */
+  readonly afterSpawn: (prefixSink: Writable | undefined) => void
   readonly stopGrace?: Duration.DurationInput
 }
 
@@ -46,7 +50,13 @@ export const spawnAgent = (
             env: plan.env,
             // Own process group: terminal signals reach the loader only, which forwards them once.
             detached: true,
-            stdio: ["inherit", "inherit", "inherit", ...plan.slots.map((s) => s.item.fd)]
+            stdio: [
+              "inherit",
+              "inherit",
+              "inherit",
+              ...plan.slots.map((s) => s.item.fd),
+              ...(plan.prefixFd !== undefined ? ["pipe" as const] : [])
+            ]
           })
         } catch (e) {
           return Effect.fail(new AgentStartError({ reason: "Spawn", command: plan.file, message: describe(e) }))
@@ -58,7 +68,9 @@ export const spawnAgent = (
               resume(Effect.fail(new AgentStartError({ reason: "Spawn", command: plan.file, message: describe(e) }))))
           })
         }
-        options.afterSpawn()
+        const sink = plan.prefixFd === undefined ? undefined : (child.stdio[plan.prefixFd] as Writable | null) ?? undefined
+        sink?.on("error", () => {}) // an agent that exits without reading its prefixes
+        options.afterSpawn(sink)
         child.on("error", () => {}) // kill() on an exited child; the exit event is what counts
         child.once("exit", (code, signal) => Deferred.unsafeDone(exited, Exit.succeed({ code, signal })))
         return Effect.succeed(child)

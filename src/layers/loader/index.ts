@@ -24,6 +24,7 @@ export {
 export { formatLine, loaderLogger, withLoaderLogger } from "./LogFormat.js"
 export { type LoaderOptions, type LoaderOutcome, runLoader } from "./Loader.js"
 export { liveProcNetSources, makeProcNetClassifier, type ProcNetOptions } from "./ProcNetClassifier.js"
+export { drainBuffered, makeReadingClassifier } from "./ReadingClassifier.js"
 export { resolveCommand } from "./ResolveCommand.js"
 export { FORWARDED_SIGNALS, processSignals } from "./Signals.js"
 export { type AgentExit, type AgentProcess, exitCodeOf, spawnAgent, superviseAgent } from "./Supervisor.js"

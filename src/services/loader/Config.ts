@@ -26,6 +26,8 @@ export const LoaderConfig = Schema.Struct({
   secondClientActivates: Schema.Boolean,
   /** apm_config.socket_activation.listen_fds: also set LISTEN_FDS/LISTEN_FDNAMES (extension) */
   listenFds: Schema.Boolean,
+  /** apm_config.socket_activation.classifier: "proc" (Linux, non-consuming) or "read" (portable) */
+  classifier: Schema.Literal("proc", "read"),
   /** Receiver host from bind_host / apm_config.apm_non_local_traffic / containerized default. */
   receiverHost: Schema.String,
   /** True when the host is 0.0.0.0 only because the process runs in a container. */
@@ -129,6 +131,12 @@ export const Keys = {
     BoolValue,
     "expected a boolean"
   ),
+  classifier: key(
+    "apm_config.socket_activation.classifier",
+    ["DD_APM_SOCKET_ACTIVATION_CLASSIFIER"],
+    Schema.Literal("proc", "read"),
+    "expected proc or read"
+  ),
   bindHost: key("bind_host", ["DD_BIND_HOST"], StringValue, "expected a host name or address"),
   nonLocal: key("apm_config.apm_non_local_traffic", ["DD_APM_NON_LOCAL_TRAFFIC"], BoolValue, "expected a boolean"),
   receiverPort: key(
@@ -231,6 +239,7 @@ export const decodeLoaderConfig = (input: ConfigInput): Either.Either<LoaderConf
     holdTimeoutMs: or(Keys.holdTimeout, 30) * 1000,
     secondClientActivates: or(Keys.secondClient, false),
     listenFds: or(Keys.listenFds, false),
+    classifier: or(Keys.classifier, input.platform === "linux" ? "proc" : "read"),
     receiverHost,
     nonLocalBecauseContainerized,
     receiverPort: or(Keys.receiverPort, 8126),

@@ -15,6 +15,8 @@ export const EnvNames = {
   tcpClients: "DD_APM_NET_RECEIVER_CLIENT_FDS",
   unixClients: "DD_APM_UNIX_RECEIVER_CLIENT_FDS",
   otlpClients: "DD_OTLP_CONFIG_GRPC_CLIENT_FDS",
+  /** A pipe carrying bytes the loader read from held clients (portable classifier only). */
+  prefixes: "DD_LOADER_CLIENT_PREFIXES_FD",
   reason: "DD_LOADER_ACTIVATION_REASON",
   absorbed: "DD_LOADER_ABSORBED_PROBES",
   waitedMs: "DD_LOADER_WAITED_MS",
@@ -48,6 +50,8 @@ export interface PlanInput<L, C> {
   readonly baseEnv: Readonly<Record<string, string | undefined>>
   readonly command: readonly [string, ...Array<string>]
   readonly listenFds: boolean
+  /** Reserve a pipe after the clients for their read prefixes. */
+  readonly prefixPipe?: boolean
   readonly activation: {
     readonly reason: ActivationReason | "direct"
     readonly absorbed: number
@@ -58,6 +62,8 @@ export interface PlanInput<L, C> {
 export interface Plan<L, C> {
   /** Items for spawn's stdio slots 3, 4, …: listeners in fixed order, then clients. */
   readonly slots: ReadonlyArray<{ readonly fd: number; readonly item: L | C }>
+  /** Descriptor of the prefix pipe in the agent, after every slot. */
+  readonly prefixFd: number | undefined
   readonly env: Record<string, string>
   /** The program and its arguments (wrapped by a shell trampoline when LISTEN_PID must be set). */
   readonly file: string
@@ -98,6 +104,8 @@ export const makePlan = <L, C>(input: PlanInput<L, C>): Plan<L, C> => {
   for (const kind of listenerOrder) {
     if (byKind[kind].length > 0) env[clientsVar[kind]] = byKind[kind].join(",")
   }
+  const prefixFd = input.prefixPipe === true ? FIRST_FD + slots.length : undefined
+  if (prefixFd !== undefined) env[EnvNames.prefixes] = String(prefixFd)
   const firstTcp = byKind.tcp[0]
   if (firstTcp !== undefined) env[EnvNames.tcpClient] = String(firstTcp)
   env[EnvNames.reason] = input.activation.reason
@@ -108,7 +116,7 @@ export const makePlan = <L, C>(input: PlanInput<L, C>): Plan<L, C> => {
   if (input.listenFds && slots.length > 0) {
     env[EnvNames.listenFds] = String(slots.length)
     env[EnvNames.listenFdNames] = names.join(":")
-    return { slots, env, file: "/bin/sh", args: ["-c", LISTEN_PID_TRAMPOLINE, file, ...args] }
+    return { slots, prefixFd, env, file: "/bin/sh", args: ["-c", LISTEN_PID_TRAMPOLINE, file, ...args] }
   }
-  return { slots, env, file, args }
+  return { slots, prefixFd, env, file, args }
 }

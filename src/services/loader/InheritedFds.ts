@@ -11,6 +11,8 @@ export interface InheritedFds {
   readonly listeners: ReadonlyArray<{ readonly kind: ListenerKind; readonly fd: number; readonly variable: string }>
   readonly clients: ReadonlyArray<{ readonly listener: ListenerKind; readonly fd: number; readonly variable: string }>
   readonly reason: string | undefined
+  /** The pipe carrying read prefixes of the clients (portable classifier), if any. */
+  readonly prefixFd: number | undefined
 }
 
 const parseFd = (variable: string, value: string): Either.Either<number, InheritedFdError> => {
@@ -77,5 +79,11 @@ export const parseInheritedFds = (
         clients.unshift({ listener: "tcp", fd, variable: EnvNames.tcpClient })
       }
     }
-    return { listeners, clients, reason: env[EnvNames.reason] }
+    const prefixValue = env[EnvNames.prefixes]
+    let prefixFd: number | undefined
+    if (prefixValue !== undefined && prefixValue !== "") {
+      prefixFd = yield* parseFd(EnvNames.prefixes, prefixValue)
+      yield* claim(EnvNames.prefixes, prefixValue, prefixFd)
+    }
+    return { listeners, clients, reason: env[EnvNames.reason], prefixFd }
   })

@@ -17,6 +17,8 @@ export * from "./ProcNetTcp.js"
 export * from "./HandoverPlan.js"
 /** Agent side: which inherited descriptors to adopt. */
 export * from "./InheritedFds.js"
+/** The prefix stream of the portable classifier's handover. */
+export * from "./PrefixStream.js"
 /** The classifier port. */
 export * from "./Classifier.js"
 /** Loader metrics (accepted connections, absorbed probes, activations, classifier reads). */
