@@ -103,6 +103,15 @@ describe("loader configuration", () => {
     }
   })
 
+  it("reports unknown keys in the loader's own section", () => {
+    const r = decode({ apm_config: { socket_activation: { enabled: true, handle_tcp_probes: true } } })
+    assert.isTrue(Either.isLeft(r))
+    if (Either.isLeft(r)) {
+      assert.strictEqual(r.left.issues[0].key, "apm_config.socket_activation.handle_tcp_probes")
+      assert.include(r.left.issues[0].rule, "unknown key")
+    }
+  })
+
   it("rejects out-of-range values and non-mapping sections", () => {
     const r = decode({ apm_config: 5, otlp_config: { traces: { internal_port: 70000 } } })
     assert.isTrue(Either.isLeft(r))

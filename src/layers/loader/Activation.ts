@@ -98,6 +98,7 @@ export const waitForActivation = (options: DriverOptions): Effect.Effect<Activat
           case "Hold": {
             const fd = fds.get(d.id)
             if (fd !== undefined) yield* FiberMap.run(watchers, d.id, watch(d.id, fd))
+            else yield* Queue.offer(inbox, PolicyEvent.Failed({ detail: `no descriptor for connection ${d.id}` }))
             break
           }
           case "Drop":

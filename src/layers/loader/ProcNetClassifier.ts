@@ -5,8 +5,8 @@
  * its whole connection table on each read (~4 ms of system time, whatever the number of sockets).
  */
 import * as Fs from "node:fs"
-import { Deferred, Duration, Effect, Metric, Queue, type Scope } from "effect"
-import { type ConnectionClassifier, type HeldConnectionRef } from "../../services/loader/Classifier.js"
+import { Deferred, Duration, Effect, Layer, Metric, Queue, type Scope } from "effect"
+import { ConnectionClassifier, type HeldConnectionRef } from "../../services/loader/Classifier.js"
 import { ClassifierError } from "../../services/loader/Errors.js"
 import * as Metrics from "../../services/loader/Metrics.js"
 import type { Classification } from "../../services/loader/Policy.js"
@@ -108,3 +108,9 @@ export const makeProcNetClassifier = (
 
     return { classify }
   })
+
+/** The /proc classifier as a layer, for programs that take the classifier from the context. */
+export const ProcNetClassifierLive: Layer.Layer<ConnectionClassifier> = Layer.scoped(
+  ConnectionClassifier,
+  makeProcNetClassifier(liveProcNetSources)
+)

@@ -23,7 +23,12 @@ export {
 } from "./Listeners.js"
 export { formatLine, loaderLogger, withLoaderLogger } from "./LogFormat.js"
 export { type LoaderOptions, type LoaderOutcome, runLoader } from "./Loader.js"
-export { liveProcNetSources, makeProcNetClassifier, type ProcNetOptions } from "./ProcNetClassifier.js"
+export {
+  liveProcNetSources,
+  makeProcNetClassifier,
+  ProcNetClassifierLive,
+  type ProcNetOptions
+} from "./ProcNetClassifier.js"
 export { drainBuffered, makeReadingClassifier } from "./ReadingClassifier.js"
 export { resolveCommand } from "./ResolveCommand.js"
 export { FORWARDED_SIGNALS, processSignals } from "./Signals.js"

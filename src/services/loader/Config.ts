@@ -213,6 +213,26 @@ export const decodeLoaderConfig = (input: ConfigInput): Either.Either<LoaderConf
     })
   const or = <A>(k: Key<A>, fallback: A): A => Option.getOrElse(read(k), () => fallback)
 
+  // The loader owns apm_config.socket_activation: a misspelled key there is reported, not ignored.
+  const section = Option.map(lookupFile(input.file, "apm_config.socket_activation", issues), (f) => f.value)
+  if (Option.isSome(section) && typeof section.value === "object" && section.value !== null && !Array.isArray(section.value)) {
+    const known = new Set(
+      Object.values(Keys)
+        .map((k) => k.path)
+        .filter((p) => p.startsWith("apm_config.socket_activation."))
+        .map((p) => p.slice("apm_config.socket_activation.".length))
+    )
+    for (const name of Object.keys(section.value)) {
+      if (!known.has(name)) {
+        issues.push({
+          key: `apm_config.socket_activation.${name}`,
+          source: "config file",
+          rule: `unknown key (known: ${[...known].join(", ")})`
+        })
+      }
+    }
+  }
+
   const bindHost = read(Keys.bindHost)
   const nonLocal = read(Keys.nonLocal)
   const containerized = (input.env["DOCKER_DD_AGENT"] ?? "") !== ""
