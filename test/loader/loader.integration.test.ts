@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { Effect } from "effect"
-import { bodyOf, FAKE_AGENT, freePort, httpPost, probe, spawnLoader, tmpDir } from "./helpers.js"
+import { bodyOf, FAKE_AGENT, freePort, httpPost, portIsFree, probe, spawnLoader, tmpDir } from "./helpers.js"
 
 const payload = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i % 26))).join("")
 
@@ -139,5 +139,20 @@ describe("dd-agent loader, end to end with a fake agent", () => {
       assert.strictEqual(prefixes.length, 1)
       assert.isAbove(prefixes[0]![1], 0, "the loader read some bytes and handed them back")
       assert.strictEqual(bodyOf(response), `agent ${ready["pid"]} POST /v0.4/traces ${body}`)
+    }))
+
+  it.scopedLive("SIGTERM while waiting: the loader exits 0, no agent, the port is free", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      const loader = yield* spawnLoader(["--handle-tcp-probe", "--", "node", FAKE_AGENT], {
+        DD_APM_RECEIVER_PORT: String(port),
+        DD_APM_RECEIVER_SOCKET: ""
+      })
+      yield* loader.waitStderr("Polling...")
+      yield* loader.kill("SIGTERM")
+      assert.deepStrictEqual(yield* loader.exit, { code: 0, signal: null })
+      assert.include(loader.stderr(), "Stopping: received SIGTERM before activation")
+      assert.strictEqual(yield* loader.lines.size, 0)
+      assert.isTrue(yield* portIsFree(port))
     }))
 })
