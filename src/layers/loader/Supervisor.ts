@@ -85,7 +85,7 @@ export const spawnAgent = (
           )
           if (done._tag === "None") {
             child.kill("SIGKILL")
-            yield* Deferred.await(exited)
+            yield* Deferred.await(exited).pipe(Effect.interruptible, Effect.timeoutOption("5 seconds"))
           }
         })
     )
