@@ -4,11 +4,12 @@
  */
 import { Command } from "@effect/cli"
 import { intakeCommand } from "./intake.js"
+import { loaderCommand } from "./loader.js"
 import { processesCommand } from "./processes.js"
 
 export const ddAgent = Command.make("dd-agent").pipe(
   Command.withDescription("Datadog agent subsystems as Effect services"),
-  Command.withSubcommands([intakeCommand, processesCommand])
+  Command.withSubcommands([intakeCommand, processesCommand, loaderCommand])
 )
 
 /** Parses `argv` (as `process.argv`) and runs the chosen command. */

@@ -1,0 +1,242 @@
+/**
+ * The loader, start to finish: resolve the agent command, read the configuration, bind and hold
+ * the receiver sockets, wait for real traffic, then start the agent with every held socket and
+ * supervise it. Every failure before the wait starts the agent directly, as Datadog's loader does;
+ * log lines keep Datadog's texts and levels, and the environment is never logged.
+ */
+import { Duration, Effect, Either, Logger, LogLevel, type Queue, Scope } from "effect"
+import type { ConnectionClassifier } from "../../services/loader/Classifier.js"
+import { agentEnabled, type LoaderConfig, type LogLevelName } from "../../services/loader/Config.js"
+import type { AgentStartError, ConfigFileError, LoaderConfigError } from "../../services/loader/Errors.js"
+import { makePlan } from "../../services/loader/HandoverPlan.js"
+import { encodePrefixes } from "../../services/loader/PrefixStream.js"
+import type { ActivationReason } from "../../services/loader/Policy.js"
+import { type ActivationResult, waitForActivation } from "./Activation.js"
+import { type AcceptedConnection, type ListenerSet, openListeners } from "./Listeners.js"
+import { liveProcNetSources, makeProcNetClassifier } from "./ProcNetClassifier.js"
+import { drainBuffered, makeReadingClassifier } from "./ReadingClassifier.js"
+import { resolveCommand } from "./ResolveCommand.js"
+import { type AgentExit, type AgentProcess, exitCodeOf, spawnAgent, superviseAgent } from "./Supervisor.js"
+
+export interface LoaderOptions {
+  /** The agent program and its arguments. */
+  readonly command: readonly [string, ...Array<string>]
+  readonly config: Effect.Effect<LoaderConfig, ConfigFileError | LoaderConfigError>
+  /** The environment the agent inherits (loader-owned variables are replaced). */
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Forces probe handling on (the CLI flag); otherwise the configuration decides. */
+  readonly handleTcpProbe?: boolean
+  /** Signals received by the loader: they end the wait, or are forwarded to the agent. */
+  readonly signals: Queue.Dequeue<string>
+  /** Defaults to the /proc classifier. */
+  readonly classifier?: (set: ListenerSet) => Effect.Effect<ConnectionClassifier["Type"], never, Scope.Scope>
+  /** How long a stopping agent gets between SIGTERM and SIGKILL when the loader is interrupted. */
+  readonly stopGrace?: Duration.DurationInput
+  /** Observes the bound listeners once the wait starts (tests, status). */
+  readonly onListening?: (listeners: ReadonlyArray<{ kind: string; address: string }>) => Effect.Effect<void>
+  /** Observes the agent once started (tests, status). */
+  readonly onAgentStarted?: (pid: number) => Effect.Effect<void>
+}
+
+export type LoaderOutcome =
+  | { readonly _tag: "Stopped"; readonly code: number; readonly why: string }
+  | {
+    readonly _tag: "AgentExited"
+    readonly code: number
+    readonly exit: AgentExit
+    readonly reason: ActivationReason | "direct"
+  }
+
+type WaitPhase =
+  | { readonly _tag: "Direct" }
+  | { readonly _tag: "NoInputs" }
+  | { readonly _tag: "Exit"; readonly code: number; readonly detail: string }
+  | {
+    readonly _tag: "Started"
+    readonly agent: Either.Either<AgentProcess, AgentStartError>
+    readonly reason: ActivationReason
+  }
+
+const levels: Record<LogLevelName, LogLevel.LogLevel> = {
+  trace: LogLevel.Trace,
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warn: LogLevel.Warning,
+  error: LogLevel.Error,
+  critical: LogLevel.Fatal,
+  off: LogLevel.None
+}
+
+/** Datadog's lines for each activation reason. */
+const activationLine = (r: Extract<ActivationResult, { _tag: "Activate" }>): string => {
+  switch (r.reason) {
+    case "data":
+      return "TCP client sent data, executing trace-agent..."
+    case "connection":
+    case "unix-connection":
+    case "otlp-connection":
+      return "There is no tcp client connected and the event is not associated with the TCP listener, executing trace-agent..."
+    case "second-client":
+      return "There is a tcp client connected and the event is not associated with it, executing trace-agent..."
+    default:
+      return `${r.detail}, executing trace-agent...`
+  }
+}
+
+/** Held clients in handover order: the trigger first, then by arrival. */
+const handoverOrder = (held: ReadonlyArray<AcceptedConnection>, trigger: number | undefined) => {
+  const first = held.filter((c) => c.id === trigger)
+  return [...first, ...held.filter((c) => c.id !== trigger)]
+}
+
+export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> =>
+  Effect.gen(function*() {
+    const [name, ...args] = options.command
+    const resolved = yield* resolveCommand(name, options.env["PATH"]).pipe(Effect.either)
+    if (Either.isLeft(resolved)) {
+      yield* Effect.logFatal(`Failed to look up the trace-agent binary: ${resolved.left.message}`)
+      return { _tag: "Stopped", code: 1, why: "agent command not found" } satisfies LoaderOutcome
+    }
+    const command = [resolved.right, ...args] as const
+
+    // Starts the agent with the given sockets (none for a direct start) and waits for its exit.
+    const startAgent = (
+      listeners: ReadonlyArray<{ kind: "tcp" | "unix" | "otlp"; fd: number }>,
+      clients: ReadonlyArray<AcceptedConnection>,
+      activation: { reason: ActivationReason | "direct"; absorbed: number; waitedMs: number },
+      listenFds: boolean,
+      prefixPipe: boolean,
+      afterSpawn: () => void
+    ) =>
+      Effect.gen(function*() {
+        const plan = makePlan({ listeners, clients, baseEnv: options.env, command, listenFds, prefixPipe, activation })
+        for (const slot of plan.slots) {
+          const item = slot.item as { kind?: string; listener?: string }
+          yield* Effect.logDebug(
+            item.kind !== undefined
+              ? `${item.kind} listener file descriptor is ${slot.fd}`
+              : `${item.listener} client file descriptor is ${slot.fd}`
+          )
+        }
+        yield* Effect.logInfo("Starting the trace-agent...")
+        const agent = yield* spawnAgent(plan, {
+          argv0: name,
+          afterSpawn: (sink) => {
+            // Same synchronous step as the spawn: drain what Node buffered from each client (only
+            // the reading classifier reads), send it to the agent, then close the loader's copies.
+            if (sink !== undefined) {
+              const prefixes = plan.slots.flatMap((slot) => {
+                const c = clients.find((x) => x === slot.item)
+                const bytes = c === undefined ? undefined : drainBuffered(c.socket)
+                return bytes !== undefined && bytes.length > 0 ? [{ fd: slot.fd, bytes }] : []
+              })
+              sink.end(encodePrefixes(prefixes))
+            }
+            afterSpawn()
+          },
+          ...(options.stopGrace !== undefined ? { stopGrace: options.stopGrace } : {})
+        })
+        if (options.onAgentStarted) yield* options.onAgentStarted(agent.pid)
+        return agent
+      })
+
+    const superviseDirect = (why: string) =>
+      Effect.gen(function*() {
+        yield* Effect.logDebug(`Starting the trace-agent directly: ${why}`)
+        const agent = yield* startAgent([], [], { reason: "direct", absorbed: 0, waitedMs: 0 }, false, false, () => {})
+        const exit = yield* superviseAgent(agent, options.signals)
+        return { _tag: "AgentExited", code: exitCodeOf(exit), exit, reason: "direct" } satisfies LoaderOutcome
+      }).pipe(Effect.scoped)
+
+    const spawnFailed = (e: { message: string }) =>
+      Effect.logError(`Failed to start the trace-agent with args ${JSON.stringify(command)}: ${e.message}`).pipe(
+        Effect.as({ _tag: "Stopped", code: 1, why: "agent failed to start" } satisfies LoaderOutcome)
+      )
+
+    const loaded = yield* options.config.pipe(Effect.either)
+    if (Either.isLeft(loaded)) {
+      yield* Effect.logWarning(`Failed to load the configuration: ${loaded.left.message}`)
+      return yield* superviseDirect("invalid configuration").pipe(Effect.catchAll(spawnFailed))
+    }
+    const config = options.handleTcpProbe === true ? { ...loaded.right, handleTcpProbe: true } : loaded.right
+
+    return yield* Effect.gen(function*() {
+      if (!agentEnabled(config)) {
+        yield* Effect.logInfo("Trace-agent is disabled, stopping...")
+        return { _tag: "Stopped", code: 0, why: "APM disabled" } satisfies LoaderOutcome
+      }
+      if (!config.socketActivation) {
+        yield* Effect.logInfo("Socket-activation for the trace-agent is disabled, running the trace-agent directly...")
+        return yield* superviseDirect("socket activation disabled").pipe(Effect.catchAll(spawnFailed))
+      }
+      if (config.nonLocalBecauseContainerized) {
+        yield* Effect.logInfo(
+          "Activating non-local traffic automatically in containerized environment, trace-agent will listen on 0.0.0.0"
+        )
+      }
+
+      // The agent lives in this outer scope; the sockets in the inner one, closed after handover.
+      const outer = yield* Effect.scope
+      const started = yield* Effect.gen(function*() {
+        const hooks = { onInfo: Effect.logInfo, onError: Effect.logError }
+        const set = yield* openListeners(config, hooks).pipe(Effect.either)
+        if (Either.isLeft(set)) {
+          yield* Effect.logWarning(`Failed to get listeners for the trace-agent: ${set.left.message}`)
+          return { _tag: "Direct" } as WaitPhase
+        }
+        const listeners = set.right
+        if (listeners.listeners.length === 0) {
+          yield* Effect.logInfo("All trace-agent inputs are disabled, stopping...")
+          return { _tag: "NoInputs" } as WaitPhase
+        }
+        const classifier = options.classifier !== undefined
+          ? yield* options.classifier(listeners)
+          : config.classifier === "proc"
+          ? yield* makeProcNetClassifier(liveProcNetSources)
+          : makeReadingClassifier((id) => listeners.held().find((c) => c.id === id)?.socket)
+        yield* Effect.logInfo(
+          `Polling... ${JSON.stringify(listeners.listeners.map((l) => ({ kind: l.kind, address: l.address, fd: l.fd })))}`
+        )
+        if (options.onListening) yield* options.onListening(listeners.listeners)
+        const result = yield* waitForActivation({
+          source: listeners,
+          classifier,
+          signals: options.signals,
+          holdTimeout: Duration.millis(config.holdTimeoutMs),
+          policy: {
+            handleTcpProbe: config.handleTcpProbe,
+            maxHeld: config.maxHeld,
+            secondClientActivates: config.secondClientActivates
+          }
+        })
+        if (result._tag === "Exit") {
+          yield* Effect.logInfo(`Stopping: ${result.detail}`)
+          return result as WaitPhase
+        }
+        yield* Effect.logInfo(activationLine(result))
+        const agent = yield* startAgent(
+          listeners.listeners,
+          handoverOrder(listeners.held(), result.trigger),
+          result,
+          config.listenFds,
+          options.classifier === undefined && config.classifier === "read",
+          listeners.relinquish
+        ).pipe(Scope.extend(outer), Effect.either)
+        return { _tag: "Started", agent, reason: result.reason } as WaitPhase
+      }).pipe(Effect.scoped)
+
+      switch (started._tag) {
+        case "NoInputs":
+          return { _tag: "Stopped", code: 0, why: "no inputs" } satisfies LoaderOutcome
+        case "Direct":
+          return yield* superviseDirect("listener failure").pipe(Effect.catchAll(spawnFailed))
+        case "Exit":
+          return { _tag: "Stopped", code: started.code, why: started.detail } satisfies LoaderOutcome
+        case "Started": {
+          if (Either.isLeft(started.agent)) return yield* spawnFailed(started.agent.left)
+          const exit = yield* superviseAgent(started.agent.right, options.signals)
+          return { _tag: "AgentExited", code: exitCodeOf(exit), exit, reason: started.reason } satisfies LoaderOutcome
+        }
+      }
+    }).pipe(Logger.withMinimumLogLevel(levels[config.logLevel]))
+  }).pipe(Effect.scoped, Effect.annotateLogs("logger", "TRACE-LOADER"))

@@ -1,0 +1,55 @@
+/** Typed errors of the loader, one per boundary. */
+import { Data, Schema } from "effect"
+
+/** One configuration value that broke a rule: `key` is the datadog.yaml path, `source` where it came from. */
+export const ConfigIssue = Schema.Struct({ key: Schema.String, source: Schema.String, rule: Schema.String })
+export type ConfigIssue = typeof ConfigIssue.Type
+
+/** Every invalid configuration value, each naming its key, its source and the rule it broke. */
+export class LoaderConfigError extends Schema.TaggedError<LoaderConfigError>()("LoaderConfigError", {
+  issues: Schema.NonEmptyArray(ConfigIssue)
+}) {
+  override get message(): string {
+    return this.issues.map((i) => `${i.key} (${i.source}): ${i.rule}`).join("; ")
+  }
+}
+
+/** The configuration file could not be read or parsed. */
+export class ConfigFileError extends Schema.TaggedError<ConfigFileError>()("ConfigFileError", {
+  path: Schema.String,
+  message: Schema.String
+}) {}
+
+/** Binding or preparing one of the receiver sockets failed. */
+export class ListenerError extends Schema.TaggedError<ListenerError>()("ListenerError", {
+  listener: Schema.Literal("tcp", "unix", "otlp"),
+  reason: Schema.Literal("Bind", "NotASocket", "RemoveStale", "Rename", "Chmod", "Descriptor"),
+  address: Schema.String,
+  message: Schema.String
+}) {}
+
+/** The classifier could not read the kernel socket tables or a socket's inode. */
+export class ClassifierError extends Data.TaggedError("ClassifierError")<{
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** The agent command could not be resolved or started. */
+export class AgentStartError extends Schema.TaggedError<AgentStartError>()("AgentStartError", {
+  reason: Schema.Literal("NotFound", "Spawn"),
+  command: Schema.String,
+  message: Schema.String
+}) {}
+
+/** A descriptor named by an inherited variable is missing, malformed or of the wrong kind. */
+export class InheritedFdError extends Schema.TaggedError<InheritedFdError>()("InheritedFdError", {
+  variable: Schema.String,
+  value: Schema.String,
+  message: Schema.String
+}) {}
+
+/** A Node handle does not expose its file descriptor (not a libuv stream, or already closed). */
+export class DescriptorError extends Data.TaggedError("DescriptorError")<{
+  readonly what: string
+  readonly message: string
+}> {}
