@@ -66,3 +66,16 @@ export const ProcessInfoProc = (procRoot = "/proc") =>
       return ProcessInfo.of({ lookup: (pid) => cache.get(pid) })
     })
   )
+
+/** Pids in `table` resolve from it; the others through the ProcessInfo provided to this layer. */
+export const ProcessInfoTableOver = (table: ReadonlyMap<number, ProcessFacts>) =>
+  Layer.effect(
+    ProcessInfo,
+    Effect.map(ProcessInfo, (next) =>
+      ProcessInfo.of({
+        lookup: (pid) => {
+          const facts = table.get(pid)
+          return facts === undefined ? next.lookup(pid) : Effect.succeed(resolveProcessIdentity(facts))
+        }
+      }))
+  )

@@ -1,0 +1,189 @@
+/**
+ * `dd-agent snapshot encode|upload`: capture events (JSON lines, FILE or stdin) → snapshot messages on
+ * stdout, or uploaded to an intake. Bad lines are reported on stderr with their line number and the rule
+ * they broke; the rest of the input still goes through, and the exit status says whether all of it did.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { FileSystem } from "@effect/platform"
+import { NodeHttpClient, NodeStream } from "@effect/platform-node"
+import { Config, Console, Data, Effect, Either, Layer, Option, Schema, Stream } from "effect"
+import { decodeEventLine } from "../services/debugger/EventDecoder.js"
+import type { ProcessFacts } from "../services/debugger/ProcessInfo.js"
+import { ProcessFactsFile } from "../services/debugger/ProcessInfo.js"
+import { layerPipeline, SnapshotPipeline } from "../services/debugger/Pipeline.js"
+import { layerRateLimiter, layerUnlimited } from "../services/debugger/RateLimiter.js"
+import { layer as encoderLayer, SnapshotEncoder } from "../services/debugger/SnapshotEncoder.js"
+import { defaultAgentEndpoint, Uploader, uploaderConfig } from "../services/debugger/Uploader.js"
+import { defaultEncoderOptions } from "../services/debugger/Limits.js"
+import { ProcessInfoProc, ProcessInfoStatic, ProcessInfoTableOver } from "../layers/debugger/ProcessInfoLayers.js"
+import { SnapshotIdsRandom, SnapshotIdsSequential } from "../layers/debugger/SnapshotIdsLayers.js"
+import { UploaderLive } from "../layers/debugger/UploaderLive.js"
+
+/** Some input was not encoded or not delivered; the counts are in the message. */
+export class SnapshotCommandFailed extends Data.TaggedError("SnapshotCommandFailed")<{ readonly message: string }> {}
+
+const file = Args.file({ name: "FILE", exists: "yes" }).pipe(
+  Args.withDescription("capture events as JSON lines (default: stdin)"),
+  Args.optional
+)
+const processes = Options.file("processes", { exists: "yes" }).pipe(
+  Options.withDescription("JSON file of known processes: {\"<pid>\": {tracer?, env?, exe?, host?}}; other pids are read from /proc"),
+  Options.optional
+)
+const service = Options.text("service").pipe(
+  Options.withDescription("service for pids not in --processes (instead of reading /proc)"),
+  Options.optional
+)
+const sequentialIds = Options.boolean("sequential-ids").pipe(
+  Options.withDescription("deterministic snapshot ids 00000000-0000-4000-8000-000000000001, … (reproducible output)")
+)
+const byteBudget = Options.integer("byte-budget").pipe(
+  Options.withDescription("byte budget of one message"),
+  Options.withDefault(defaultEncoderOptions.byteBudget)
+)
+
+interface Common {
+  readonly file: Option.Option<string>
+  readonly processes: Option.Option<string>
+  readonly service: Option.Option<string>
+  readonly sequentialIds: boolean
+  readonly byteBudget: number
+}
+
+const readProcesses = (path: Option.Option<string>) =>
+  Effect.gen(function*() {
+    if (Option.isNone(path)) return new Map<number, ProcessFacts>()
+    const fs = yield* FileSystem.FileSystem
+    const text = yield* fs.readFileString(path.value)
+    const parsed = yield* Effect.try(() => JSON.parse(text) as unknown).pipe(
+      Effect.flatMap(Schema.decodeUnknown(ProcessFactsFile)),
+      Effect.mapError((e) => new SnapshotCommandFailed({ message: `--processes ${path.value}: ${e.message}` }))
+    )
+    return new Map(Object.entries(parsed).map(([pid, f]) => [Number(pid), f] as const))
+  })
+
+const encoderLayerFor = (o: Common, table: ReadonlyMap<number, ProcessFacts>) => {
+  if (o.byteBudget < 4096) return Layer.fail(new SnapshotCommandFailed({ message: "--byte-budget must be at least 4096" }))
+  const rest = Option.match(o.service, {
+    onNone: () => ProcessInfoProc(),
+    onSome: (name) => ProcessInfoStatic(new Map(), { env: { DD_SERVICE: name } })
+  })
+  const info = ProcessInfoTableOver(table).pipe(Layer.provide(rest))
+  const ids = o.sequentialIds ? SnapshotIdsSequential : SnapshotIdsRandom
+  return Layer.merge(
+    encoderLayer({ ...defaultEncoderOptions, byteBudget: o.byteBudget }).pipe(Layer.provide(Layer.merge(info, ids))),
+    info
+  )
+}
+
+/** Numbered lines of FILE or stdin. */
+const inputLines = (path: Option.Option<string>) =>
+  Stream.unwrap(Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const bytes = Option.isSome(path)
+      ? fs.stream(path.value)
+      : NodeStream.fromReadable<Error, Uint8Array>(() => process.stdin, (e) => e as Error, { closeOnDone: false })
+    return bytes.pipe(Stream.decodeText(), Stream.splitLines, Stream.zipWithIndex)
+  }))
+
+const reportInvalid = (line: number, message: string) => Console.error(`line ${line}: ${message}`)
+
+const encodeCommand = Command.make(
+  "encode",
+  { file, processes, service, sequentialIds, byteBudget, pretty: Options.boolean("pretty") },
+  (o) =>
+    Effect.gen(function*() {
+      const table = yield* readProcesses(o.processes)
+      yield* Effect.gen(function*() {
+        const encoder = yield* SnapshotEncoder
+        let ok = 0
+        let bad = 0
+        yield* inputLines(o.file).pipe(
+          Stream.runForEach(([text, i]) =>
+            Effect.gen(function*() {
+              if (text.trim() === "") return
+              const event = decodeEventLine(text, i + 1)
+              if (Either.isLeft(event)) {
+                bad++
+                return yield* reportInvalid(i + 1, event.left.message)
+              }
+              const out = yield* Effect.either(encoder.encode(event.right))
+              if (Either.isLeft(out)) {
+                bad++
+                return yield* reportInvalid(i + 1, out.left.message)
+              }
+              ok++
+              yield* Console.log(o.pretty ? JSON.stringify(JSON.parse(out.right.json), null, 2) : out.right.json)
+            }))
+        )
+        if (bad > 0) return yield* new SnapshotCommandFailed({ message: `${bad} of ${ok + bad} events not encoded` })
+      }).pipe(Effect.provide(encoderLayerFor(o, table)))
+    })
+).pipe(Command.withDescription("encode capture events (JSON lines) into snapshot messages (JSON lines)"))
+
+const uploadCommand = Command.make(
+  "upload",
+  {
+    file,
+    processes,
+    service,
+    sequentialIds,
+    byteBudget,
+    endpoint: Options.text("endpoint").pipe(
+      Options.withDescription("snapshot intake URL (the local agent's /debugger/v2/input, or an intake with --api-key)"),
+      Options.withDefault(defaultAgentEndpoint)
+    ),
+    apiKey: Options.redacted("api-key").pipe(
+      Options.withFallbackConfig(Config.redacted("DD_API_KEY")),
+      Options.withDescription("sent as DD-API-KEY (default: $DD_API_KEY)"),
+      Options.optional
+    ),
+    noRateLimit: Options.boolean("no-rate-limit").pipe(
+      Options.withDescription("do not apply per-probe rate limits (replaying recorded events)")
+    )
+  },
+  (o) =>
+    Effect.gen(function*() {
+      const table = yield* readProcesses(o.processes)
+      const endpoint = yield* Effect.try(() => new URL(o.endpoint)).pipe(
+        Effect.mapError(() => new SnapshotCommandFailed({ message: `--endpoint ${o.endpoint}: not a URL` }))
+      )
+      const uploader = UploaderLive(uploaderConfig(endpoint, { apiKey: Option.getOrUndefined(o.apiKey) })).pipe(
+        Layer.provide(NodeHttpClient.layer)
+      )
+      const pipeline = layerPipeline.pipe(
+        Layer.provideMerge(Layer.mergeAll(encoderLayerFor(o, table), uploader, o.noRateLimit ? layerUnlimited : layerRateLimiter()))
+      )
+      yield* Effect.gen(function*() {
+        const p = yield* SnapshotPipeline
+        let invalid = 0
+        yield* inputLines(o.file).pipe(
+          Stream.runForEach(([text, i]) => {
+            if (text.trim() === "") return Effect.void
+            const event = decodeEventLine(text, i + 1)
+            if (Either.isLeft(event)) {
+              invalid++
+              return reportInvalid(i + 1, event.left.message)
+            }
+            return p.submit(event.right)
+          })
+        )
+        const up = yield* Uploader
+        yield* up.flush
+        const c = yield* p.counts
+        const s = yield* up.stats
+        const snapshotsDropped = c.dropped
+        const undelivered = invalid + c.encodeFailed + c.unknownProcess + snapshotsDropped + s.failed
+        const summary = { invalid, ...c, delivered: s.delivered, failed: s.failed, batches: s.batches, retries: s.retries }
+        yield* Console.error(JSON.stringify(summary))
+        if (undelivered > 0) {
+          return yield* new SnapshotCommandFailed({ message: `not delivered: ${JSON.stringify(summary)}` })
+        }
+      }).pipe(Effect.provide(pipeline))
+    })
+).pipe(Command.withDescription("encode capture events and upload them (batched, gzip, retried)"))
+
+export const snapshotCommand = Command.make("snapshot").pipe(
+  Command.withDescription("Dynamic Instrumentation snapshots: encode capture events, upload them"),
+  Command.withSubcommands([encodeCommand, uploadCommand])
+)
