@@ -1,7 +1,8 @@
 /**
  * Decoding of capture-event JSON lines. The envelope of an event must be valid; a variable or heap item
  * whose value breaks the model is dropped alone and reported as an evaluation error naming it, so one bad
- * value never loses the rest of the event.
+ * value never loses the rest of the event. Unknown fields are errors, so a misspelt key is reported
+ * instead of silently ignored.
  */
 import { Either, ParseResult, Schema } from "effect"
 import type { CaptureContext, CaptureEvent, EvaluationError } from "./CaptureEvent.js"
@@ -12,8 +13,8 @@ const LooseEvent = eventOf(Schema.Unknown)
 type LooseEvent = typeof LooseEvent.Type
 type LooseContext = NonNullable<NonNullable<LooseEvent["captures"]>["entry"]>
 
-const decodeLoose = Schema.decodeUnknownEither(LooseEvent, { errors: "first", onExcessProperty: "ignore" })
-const decodeValue = Schema.decodeUnknownEither(Value, { errors: "first" })
+const decodeLoose = Schema.decodeUnknownEither(LooseEvent, { errors: "first", onExcessProperty: "error" })
+const decodeValue = Schema.decodeUnknownEither(Value, { errors: "first", onExcessProperty: "error" })
 
 /** `path: message` of the first issue, e.g. `probe.id: Expected string, actual 42`. */
 export const describeParseError = (e: ParseResult.ParseError): string => {
