@@ -54,7 +54,9 @@ const readProcesses = (path: Option.Option<string>) =>
   Effect.gen(function*() {
     if (Option.isNone(path)) return new Map<number, ProcessFacts>()
     const fs = yield* FileSystem.FileSystem
-    const text = yield* fs.readFileString(path.value)
+    const text = yield* fs.readFileString(path.value).pipe(
+      Effect.mapError((e) => new SnapshotCommandFailed({ message: `--processes ${path.value}: ${e.message}` }))
+    )
     const parsed = yield* Effect.try(() => JSON.parse(text) as unknown).pipe(
       Effect.flatMap(Schema.decodeUnknown(ProcessFactsFile)),
       Effect.mapError((e) => new SnapshotCommandFailed({ message: `--processes ${path.value}: ${e.message}` }))
@@ -80,13 +82,30 @@ const encoderLayerFor = (o: Common, table: ReadonlyMap<number, ProcessFacts>) =>
 const inputLines = (path: Option.Option<string>) =>
   Stream.unwrap(Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const bytes = Option.isSome(path)
+    const bytes: Stream.Stream<Uint8Array, Error> = Option.isSome(path)
       ? fs.stream(path.value)
       : NodeStream.fromReadable<Error, Uint8Array>(() => process.stdin, (e) => e as Error, { closeOnDone: false })
-    return bytes.pipe(Stream.decodeText(), Stream.splitLines, Stream.zipWithIndex)
+    return bytes.pipe(
+      Stream.mapError((e) => new SnapshotCommandFailed({ message: `reading ${Option.getOrElse(path, () => "stdin")}: ${e.message}` })),
+      Stream.decodeText(),
+      Stream.splitLines,
+      Stream.zipWithIndex
+    )
   }))
 
 const reportInvalid = (line: number, message: string) => Console.error(`line ${line}: ${message}`)
+
+/**
+ * Reports a partial failure on stderr and sets the exit status, keeping stdout a clean stream of JSON
+ * lines (a failed program would have its error logged by the runtime on stdout).
+ */
+const exitNonZero = <A, R>(run: Effect.Effect<A, SnapshotCommandFailed, R>) =>
+  run.pipe(
+    Effect.catchTag("SnapshotCommandFailed", (e) =>
+      Console.error(`dd-agent snapshot: ${e.message}`).pipe(Effect.zipRight(Effect.sync(() => {
+        process.exitCode = 1
+      }))))
+  )
 
 const encodeCommand = Command.make(
   "encode",
@@ -118,7 +137,7 @@ const encodeCommand = Command.make(
         )
         if (bad > 0) return yield* new SnapshotCommandFailed({ message: `${bad} of ${ok + bad} events not encoded` })
       }).pipe(Effect.provide(encoderLayerFor(o, table)))
-    })
+    }).pipe(exitNonZero)
 ).pipe(Command.withDescription("encode capture events (JSON lines) into snapshot messages (JSON lines)"))
 
 const uploadCommand = Command.make(
@@ -180,7 +199,7 @@ const uploadCommand = Command.make(
           return yield* new SnapshotCommandFailed({ message: `not delivered: ${JSON.stringify(summary)}` })
         }
       }).pipe(Effect.provide(pipeline))
-    })
+    }).pipe(exitNonZero)
 ).pipe(Command.withDescription("encode capture events and upload them (batched, gzip, retried)"))
 
 export const snapshotCommand = Command.make("snapshot").pipe(
