@@ -30,6 +30,13 @@ describe("capture-event decoding", () => {
     }
   })
 
+  it("rejects a struct that repeats a field name (it would repeat a JSON key)", () => {
+    const dup = { kind: "struct", type: "S", fields: [["a", { kind: "null", type: "T" }], ["a", { kind: "null", type: "T" }]] }
+    const r = decodeEventLine(JSON.stringify({ ...base, captures: { entry: { arguments: { s: dup } } } }), 1)
+    assert.isTrue(Either.isRight(r))
+    if (Either.isRight(r)) assert.include(r.right.evaluationErrors?.[0]?.message ?? "", "field names of a struct are unique")
+  })
+
   it("rejects heap addresses and line keys that break the format", () => {
     const badHeap = decodeEventLine(JSON.stringify({ ...base, heap: { "0XAB": { kind: "null", type: "T" } } }), 2)
     assert.isTrue(Either.isLeft(badHeap))

@@ -59,10 +59,6 @@ describe("value encoding", () => {
     assert.deepStrictEqual([a.s.notCapturedReason, a.s.size], ["fieldCount", 30])
   })
 
-  it("never repeats a key when a struct has two fields of the same name", () => {
-    const json = encode(withArgs({ s: struct("S", [["a", int(1)], ["a", int(2)]]) })).json
-    assert.include(json, `"fields":{"a":{"type":"int","value":"1"},"a#2":{"type":"int","value":"2"}}`)
-  })
 
   it("encodes several return values as one typed tuple under locals[@return]", () => {
     const ev: CaptureEvent = { ...withArgs({}), captures: { return: { returns: [int(1), str("x")] } } }

@@ -111,10 +111,23 @@ export const StringValue = Schema.Struct({
 })
 export const NullValue = Schema.Struct({ kind: Schema.Literal("null"), type: TypeName })
 export const PointerValue = Schema.Struct({ kind: Schema.Literal("pointer"), type: TypeName, address: Address })
+const uniqueNames = (fields: ReadonlyArray<readonly [string, unknown]>): boolean => {
+  if (fields.length < 2) return true
+  const seen = new Set<string>()
+  for (const [name] of fields) {
+    if (seen.has(name)) return false
+    seen.add(name)
+  }
+  return true
+}
+
 export const StructValue = Schema.Struct({
   kind: Schema.Literal("struct"),
   type: TypeName,
-  fields: Schema.Array(Schema.Tuple(Schema.String.pipe(Schema.maxLength(1024)), value)),
+  /** Ordered fields; names are unique (a JSON object cannot repeat a key). */
+  fields: Schema.Array(Schema.Tuple(Schema.String.pipe(Schema.maxLength(1024)), value)).pipe(
+    Schema.filter(uniqueNames, { message: () => "field names of a struct are unique" })
+  ),
   fieldCount: Schema.optional(Count)
 })
 export const ArrayValue = Schema.Struct({

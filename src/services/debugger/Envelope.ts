@@ -7,12 +7,12 @@
 import { Either } from "effect"
 import type { CaptureContext, CaptureEvent, EvaluationError, Frame, Value } from "./CaptureEvent.js"
 import { SnapshotTooLarge } from "./errors.js"
-import { quote, utf8Length } from "./Json.js"
+import { quote } from "./Json.js"
 import type { EncoderOptions } from "./Limits.js"
 import { defaultEncoderOptions, resolveLimits } from "./Limits.js"
 import { renderMessage } from "./Message.js"
 import type { ProcessIdentity } from "./ProcessInfo.js"
-import type { Node } from "./ValueEncoder.js"
+import type { Part } from "./ValueEncoder.js"
 import { fixedNode, prune, render, ValueEncoder } from "./ValueEncoder.js"
 
 export interface EncodedSnapshot {
@@ -29,11 +29,11 @@ export interface EncodedSnapshot {
 /** Collects literal text and child nodes of a fixed container. */
 class Assembly {
   readonly seps: Array<string> = [""]
-  readonly kids: Array<Node> = []
+  readonly kids: Array<Part> = []
   lit(s: string): void {
     this.seps[this.seps.length - 1] += s
   }
-  kid(n: Node): void {
+  kid(n: Part): void {
     this.kids.push(n)
     this.seps.push("")
   }
@@ -61,7 +61,8 @@ const sortedLines = (lines: Readonly<Record<string, CaptureContext>>): Array<[st
   Object.entries(lines).sort(([a], [b]) => Number(a) - Number(b))
 
 /**
- * Encodes one snapshot message. Values are encoded once; if the message is over the byte budget the
+ * Encodes one snapshot message from an event that satisfies the CaptureEvent schema (decode input with
+ * EventDecoder first: the encoder relies on its rules, e.g. unique struct field names). Values are encoded once; if the message is over the byte budget the
  * deepest, then last, values become `{"type":…,"notCapturedReason":"pruned"}`. Fails only when the
  * message cannot fit even with every value pruned.
  */
@@ -78,7 +79,7 @@ export const encodeSnapshot = (
   const snapshotProbe = probe.captureSnapshot !== false
   const enc = new ValueEncoder(event.heap, limits, options.byteBudget * 8)
 
-  const encodeVar = (a: Assembly, name: string, encodeIt: () => Node, first: boolean): boolean => {
+  const encodeVar = (a: Assembly, name: string, encodeIt: () => Part, first: boolean): boolean => {
     try {
       const node = encodeIt()
       a.lit(`${first ? "" : ","}${quote(name)}:`)
@@ -184,21 +185,20 @@ export const encodeSnapshot = (
       uniqueErrors.map((e) => `{"expr":${quote(e.expr)},"message":${quote(e.message)}}`).join(",")
     }]`) + "}}}"
 
-  const fixedBytes = utf8Length(head) + utf8Length(tail)
   let pruned = enc.stoppedEarly
-  let body = captures.text
-  let bytes = fixedBytes + captures.bytes
+  let json = head + captures.text + tail
+  let bytes = Buffer.byteLength(json, "utf8")
   if (bytes > options.byteBudget) {
-    const r = prune(enc.nodes, bytes - options.byteBudget)
+    const r = prune(captures, enc.nodes, bytes - options.byteBudget)
     if (r.over > 0) {
       return Either.left(new SnapshotTooLarge({ probeId: probe.id, bytes: options.byteBudget + r.over, budget: options.byteBudget }))
     }
     pruned += r.pruned
-    body = render(captures)
-    bytes = fixedBytes + utf8Length(body)
+    json = head + render(captures) + tail
+    bytes = Buffer.byteLength(json, "utf8")
   }
   return Either.right({
-    json: head + body + tail,
+    json,
     bytes,
     probeId: probe.id,
     probeVersion: probe.version,

@@ -9,53 +9,85 @@ import { codePointLength, quote, takeCodePoints, utf8Length, wellFormed } from "
 import type { Limits } from "./Limits.js"
 
 /** One encoded value (or a fixed container of values, when `prunable` is false). */
-export interface Node {
-  text: string
-  bytes: number
-  /** JSON nesting of value objects: 0 for a variable, +1 per child value. */
-  readonly depth: number
-  readonly order: number
-  /** The quoted type, for the placeholder. */
-  readonly typeQ: string
-  readonly kids: Array<Node> | undefined
-  /** Literal text around the kids: text = seps[0] kids[0] seps[1] … kids[n-1] seps[n]. */
-  readonly seps: Array<string> | undefined
-  parent: Node | undefined
+export class Node {
+  /** UTF-8 bytes; computed only when the message is over budget (see `measure`). */
+  bytes = -1
+  parent: Node | undefined = undefined
   /** Bytes already removed inside this node by pruning. */
-  saved: number
-  pruned: boolean
-  dirty: boolean
-  readonly prunable: boolean
+  saved = 0
+  pruned = false
+  dirty = false
+  constructor(
+    readonly text: string,
+    /** JSON nesting of value objects: 0 for a variable, +1 per child value. */
+    readonly depth: number,
+    readonly order: number,
+    /** The quoted type, for the placeholder. */
+    readonly typeQ: string,
+    /** Literal text around the kids: text = seps[0] kids[0] seps[1] … kids[n-1] seps[n]. */
+    readonly kids: Array<Part> | undefined,
+    readonly seps: Array<string> | undefined,
+    readonly prunable: boolean
+  ) {}
 }
+
+/**
+ * An encoded value: a Node when it could be worth pruning, or just its text when it is no larger than
+ * its own placeholder (most scalars), which saves allocating a node for every small leaf.
+ */
+export type Part = Node | string
+
+const textOf = (p: Part): string => (typeof p === "string" ? p : p.text)
 
 /** Nesting guard for chains that do not consume reference depth (interfaces of interfaces). */
 const maxNesting = 256
 
-const headCache = new Map<string, string>()
-const typeQCache = new Map<string, string>()
-const keyCache = new Map<string, string>()
-const cacheLimit = 4096
+interface TypeText {
+  /** The quoted type name. */
+  readonly q: string
+  /** `{"type":<q>` */
+  readonly head: string
+  /** UTF-16 length of the placeholder: leaves no longer than this are never worth pruning. */
+  readonly placeholderLength: number
+}
 
-const memo = (cache: Map<string, string>, key: string, make: (k: string) => string): string => {
-  let v = cache.get(key)
+const cacheLimit = 4096
+const typeCache = new Map<string, TypeText>()
+const keyCache = new Map<string, string>()
+
+const typeText = (t: string): TypeText => {
+  let v = typeCache.get(t)
   if (v === undefined) {
-    v = make(key)
-    if (cache.size >= cacheLimit) cache.clear()
-    cache.set(key, v)
+    const q = quote(t)
+    v = { q, head: `{"type":${q}`, placeholderLength: placeholderText(q).length }
+    if (typeCache.size >= cacheLimit) typeCache.clear()
+    typeCache.set(t, v)
   }
   return v
 }
-const typeQ = (t: string): string => memo(typeQCache, t, quote)
-const typeHead = (t: string): string => memo(headCache, t, (k) => `{"type":${typeQ(k)}`)
-const keyOf = (name: string): string => memo(keyCache, name, (k) => `${quote(k)}:`)
+const typeHead = (t: string): string => typeText(t).head
+const keyOf = (name: string): string => {
+  let v = keyCache.get(name)
+  if (v === undefined) {
+    v = `${quote(name)}:`
+    if (keyCache.size >= cacheLimit) keyCache.clear()
+    keyCache.set(name, v)
+  }
+  return v
+}
 
 /** Text of a scalar: numbers in shortest round-trip form (with exponent), booleans as words. */
 export const scalarText = (v: number | boolean | string): string =>
   typeof v === "number" ? (Object.is(v, -0) ? "-0" : String(v)) : String(v)
 
-export const placeholderText = (tq: string): string => `{"type":${tq},"notCapturedReason":"pruned"}`
+export function placeholderText(tq: string): string {
+  return `{"type":${tq},"notCapturedReason":"pruned"}`
+}
 
-const isNullAddress = (a: string): boolean => /^0x0+$/.test(a)
+const isNullAddress = (a: string): boolean => {
+  for (let i = 2; i < a.length; i++) if (a.charCodeAt(i) !== 48) return false
+  return true
+}
 
 export class ValueEncoder {
   private order = 0
@@ -74,15 +106,15 @@ export class ValueEncoder {
   ) {}
 
   /** Encodes a variable's value (depth 0). */
-  variable(v: Value, depth: number): Node {
+  variable(v: Value, depth: number): Part {
     return this.value(v, depth, undefined, undefined, 0)
   }
 
   /** Several return values as one tuple value with fields r0, r1, … (the tuple adds no depth). */
-  tuple(values: ReadonlyArray<Value>, depth: number): Node {
+  tuple(values: ReadonlyArray<Value>, depth: number): Part {
     const type = `(${values.map(typeOfValue).join(", ")})`
     const seps: Array<string> = []
-    const kids: Array<Node> = []
+    const kids: Array<Part> = []
     let sep = `${typeHead(type)},"fields":{`
     values.forEach((v, i) => {
       seps.push(`${sep}"r${i}":`)
@@ -90,36 +122,30 @@ export class ValueEncoder {
       sep = ","
     })
     seps.push(values.length === 0 ? `${typeHead(type)},"fields":{}}` : "}}")
-    return this.container(seps, kids, depth, typeQ(type))
+    return this.container(seps, kids, depth, typeText(type))
   }
 
-  private leaf(text: string, depth: number, tq: string): Node {
-    const bytes = utf8Length(text)
-    this.produced += bytes
-    const node: Node = {
-      text, bytes, depth, order: this.order++, typeQ: tq, kids: undefined, seps: undefined,
-      parent: undefined, saved: 0, pruned: false, dirty: false, prunable: true
-    }
+  private leaf(text: string, depth: number, t: TypeText): Part {
+    // UTF-16 length: a cheap progress measure for the hard stop; exact bytes only when pruning.
+    this.produced += text.length
+    if (text.length <= t.placeholderLength) return text
+    const node = new Node(text, depth, this.order++, t.q, undefined, undefined, true)
     this.nodes.push(node)
     return node
   }
 
-  private container(seps: Array<string>, kids: Array<Node>, depth: number, tq: string): Node {
+  private container(seps: Array<string>, kids: Array<Part>, depth: number, t: TypeText): Node {
     let text = seps[0]!
-    let bytes = 0
+    let sepLength = text.length
     for (let i = 0; i < kids.length; i++) {
+      const sep = seps[i + 1]!
       const k = kids[i]!
-      text += k.text + seps[i + 1]!
-      bytes += k.bytes
+      text += (typeof k === "string" ? k : k.text) + sep
+      sepLength += sep.length
     }
-    let sepBytes = 0
-    for (const s of seps) sepBytes += utf8Length(s)
-    this.produced += sepBytes
-    const node: Node = {
-      text, bytes: bytes + sepBytes, depth, order: this.order++, typeQ: tq, kids, seps,
-      parent: undefined, saved: 0, pruned: false, dirty: false, prunable: true
-    }
-    for (const k of kids) k.parent = node
+    this.produced += sepLength
+    const node = new Node(text, depth, this.order++, t.q, kids, seps, true)
+    for (const k of kids) if (typeof k !== "string") k.parent = node
     this.nodes.push(node)
     return node
   }
@@ -128,12 +154,11 @@ export class ValueEncoder {
     v: Value,
     depth: number,
     head: string | undefined,
-    tq: string | undefined,
+    outer: TypeText | undefined,
     nesting: number
-  ): Node {
-    const type = typeOfValue(v)
-    const h = head ?? typeHead(type)
-    const q = tq ?? typeQ(type)
+  ): Part {
+    const q = outer ?? typeText(typeOfValue(v))
+    const h = head ?? q.head
     if (this.produced > this.hardStop) {
       this.stoppedEarly++
       return this.leaf(`${h},"notCapturedReason":"pruned"}`, depth, q)
@@ -142,7 +167,11 @@ export class ValueEncoder {
     const lim = this.limits
     switch (v.kind) {
       case "scalar":
-        return this.leaf(`${h},"value":${JSON.stringify(scalarText(v.value))}}`, depth, q)
+        return this.leaf(
+          typeof v.value === "string" ? `${h},"value":${quote(v.value)}}` : `${h},"value":"${scalarText(v.value)}"}`,
+          depth,
+          q
+        )
       case "string":
         return this.leaf(h + stringPayload(v.value, v.size, lim.maxLength), depth, q)
       case "null":
@@ -160,12 +189,11 @@ export class ValueEncoder {
         const tail = total > n ? `},"notCapturedReason":"fieldCount","size":${total}}` : "}}"
         if (n === 0) return this.leaf(`${h},"fields":{${tail}`, depth, q)
         const seps: Array<string> = []
-        const kids: Array<Node> = []
-        const seen = n > 1 ? new Set<string>() : undefined
+        const kids: Array<Part> = []
         let sep = `${h},"fields":{`
         for (let i = 0; i < n; i++) {
           const [name, fv] = v.fields[i]!
-          seps.push(sep + keyOf(seen === undefined ? name : uniqueName(seen, name)))
+          seps.push(sep + keyOf(name))
           kids.push(this.value(fv, depth + 1, undefined, undefined, nesting + 1))
           sep = ","
         }
@@ -181,7 +209,7 @@ export class ValueEncoder {
         const tail = `]${size > n ? `,"notCapturedReason":"collectionSize"` : ""},"size":${size}}`
         if (n === 0) return this.leaf(`${h},"elements":[${tail}`, depth, q)
         const seps: Array<string> = [`${h},"elements":[`]
-        const kids: Array<Node> = []
+        const kids: Array<Part> = []
         for (let i = 0; i < n; i++) {
           kids.push(this.value(v.elements[i]!, depth + 1, undefined, undefined, nesting + 1))
           seps.push(i + 1 < n ? "," : tail)
@@ -197,7 +225,7 @@ export class ValueEncoder {
         const tail = `${size > n ? `,"notCapturedReason":"collectionSize"` : ""},"size":${size}}`
         if (n === 0) return this.leaf(`${h},"entries":[]${tail}`, depth, q)
         const seps: Array<string> = [`${h},"entries":[[`]
-        const kids: Array<Node> = []
+        const kids: Array<Part> = []
         for (let i = 0; i < n; i++) {
           const [k, ev] = v.entries[i]!
           kids.push(this.value(k, depth + 1, undefined, undefined, nesting + 1))
@@ -251,28 +279,42 @@ const stringPayload = (raw: string, sourceSize: number | undefined, maxLength: n
   return `,"value":${JSON.stringify(s)}}`
 }
 
-/** A second field with the same name is reported as `name#2` (JSON objects cannot repeat keys). */
-const uniqueName = (seen: Set<string>, name: string): string => {
-  let out = name
-  for (let i = 2; seen.has(out); i++) out = `${name}#${i}`
-  seen.add(out)
+/** Renders a node after pruning (only dirty containers are re-joined). */
+export const render = (p: Part): string => {
+  if (typeof p === "string") return p
+  if (p.pruned) return placeholderText(p.typeQ)
+  if (!p.dirty || p.kids === undefined || p.seps === undefined) return p.text
+  let out = p.seps[0]!
+  for (let i = 0; i < p.kids.length; i++) out += render(p.kids[i]!) + p.seps[i + 1]!
   return out
 }
 
-/** Renders a node after pruning (only dirty containers are re-joined). */
-export const render = (n: Node): string => {
-  if (n.pruned) return placeholderText(n.typeQ)
-  if (!n.dirty || n.kids === undefined || n.seps === undefined) return n.text
-  let out = n.seps[0]!
-  for (let i = 0; i < n.kids.length; i++) out += render(n.kids[i]!) + n.seps[i + 1]!
-  return out
+/** Fills `bytes` of a node and everything under it (post-order, once). */
+export const measure = (p: Part): number => {
+  if (typeof p === "string") return utf8Length(p)
+  const n = p
+  if (n.bytes >= 0) return n.bytes
+  if (n.kids === undefined || n.seps === undefined) {
+    n.bytes = utf8Length(n.text)
+    return n.bytes
+  }
+  let b = 0
+  for (const s of n.seps) b += utf8Length(s)
+  for (const k of n.kids) b += measure(k)
+  n.bytes = b
+  return b
 }
 
 /**
  * Removes at least `excess` bytes by replacing values with placeholders, deepest first and, at equal
  * depth, last first. Returns the number of values pruned and the bytes still over (0 when it fits).
  */
-export const prune = (nodes: ReadonlyArray<Node>, excess: number): { readonly pruned: number; readonly over: number } => {
+export const prune = (
+  root: Node,
+  nodes: ReadonlyArray<Node>,
+  excess: number
+): { readonly pruned: number; readonly over: number } => {
+  measure(root)
   const order = nodes.filter((n) => n.prunable).sort((a, b) => b.depth - a.depth || b.order - a.order)
   let pruned = 0
   let over = excess
@@ -293,18 +335,10 @@ export const prune = (nodes: ReadonlyArray<Node>, excess: number): { readonly pr
 }
 
 /** A container that is never pruned itself (capture contexts and variable maps). */
-export const fixedNode = (seps: Array<string>, kids: Array<Node>): Node => {
+export const fixedNode = (seps: Array<string>, kids: Array<Part>): Node => {
   let text = seps[0]!
-  let bytes = 0
-  for (let i = 0; i < kids.length; i++) {
-    text += kids[i]!.text + seps[i + 1]!
-    bytes += kids[i]!.bytes
-  }
-  for (const s of seps) bytes += utf8Length(s)
-  const node: Node = {
-    text, bytes, depth: -1, order: -1, typeQ: "", kids, seps,
-    parent: undefined, saved: 0, pruned: false, dirty: false, prunable: false
-  }
-  for (const k of kids) k.parent = node
+  for (let i = 0; i < kids.length; i++) text += textOf(kids[i]!) + seps[i + 1]!
+  const node = new Node(text, -1, -1, "", kids, seps, false)
+  for (const k of kids) if (typeof k !== "string") k.parent = node
   return node
 }
