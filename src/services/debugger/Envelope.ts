@@ -77,7 +77,9 @@ export const encodeSnapshot = (
   const rendered = renderMessage(event, limits)
   const errors: Array<EvaluationError> = [...(event.evaluationErrors ?? []), ...rendered.errors]
   const snapshotProbe = probe.captureSnapshot !== false
-  const enc = new ValueEncoder(event.heap, limits, options.byteBudget * 8)
+  // Past twice the budget, remaining values become placeholders without being encoded: bounded work
+  // for captures far over the budget (those values would be pruned anyway).
+  const enc = new ValueEncoder(event.heap, limits, options.byteBudget * 2)
 
   const encodeVar = (a: Assembly, name: string, encodeIt: () => Part, first: boolean): boolean => {
     try {

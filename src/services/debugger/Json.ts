@@ -18,6 +18,8 @@ export const quote = (s: string): string => JSON.stringify(wellFormed(s))
 
 /** UTF-8 byte length of a well-formed string. */
 export const utf8Length = (s: string): number => {
+  // The native count wins on long strings; the loop avoids its call overhead on short ones.
+  if (s.length > 64) return Buffer.byteLength(s, "utf8")
   let n = s.length
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)

@@ -55,7 +55,12 @@ const cacheLimit = 4096
 const typeCache = new Map<string, TypeText>()
 const keyCache = new Map<string, string>()
 
+let lastType = ""
+let lastTypeText: TypeText | undefined
+
 const typeText = (t: string): TypeText => {
+  // Elements of a collection usually share one type: skip the map for a repeat.
+  if (t === lastType && lastTypeText !== undefined) return lastTypeText
   let v = typeCache.get(t)
   if (v === undefined) {
     const q = quote(t)
@@ -63,6 +68,8 @@ const typeText = (t: string): TypeText => {
     if (typeCache.size >= cacheLimit) typeCache.clear()
     typeCache.set(t, v)
   }
+  lastType = t
+  lastTypeText = v
   return v
 }
 const typeHead = (t: string): string => typeText(t).head
@@ -78,11 +85,14 @@ const keyOf = (name: string): string => {
 
 /** Text of a scalar: numbers in shortest round-trip form (with exponent), booleans as words. */
 export const scalarText = (v: number | boolean | string): string =>
-  typeof v === "number" ? (Object.is(v, -0) ? "-0" : String(v)) : String(v)
+  typeof v === "number" ? (v === 0 && 1 / v < 0 ? "-0" : String(v)) : String(v)
 
 export function placeholderText(tq: string): string {
   return `{"type":${tq},"notCapturedReason":"pruned"}`
 }
+
+/** Bytes of a placeholder other than its quoted type. */
+const placeholderFixedBytes = placeholderText("").length
 
 const isNullAddress = (a: string): boolean => {
   for (let i = 2; i < a.length; i++) if (a.charCodeAt(i) !== 48) return false
@@ -320,7 +330,7 @@ export const prune = (
   let over = excess
   for (const n of order) {
     if (over <= 0) break
-    const gain = n.bytes - n.saved - utf8Length(placeholderText(n.typeQ))
+    const gain = n.bytes - n.saved - (placeholderFixedBytes + utf8Length(n.typeQ))
     if (gain <= 0) continue
     n.pruned = true
     pruned++
