@@ -67,6 +67,18 @@ describe("value encoding", () => {
   })
 })
 
+describe("encoding failures", () => {
+  it("turns a value that cannot be encoded into an evaluation error naming it, keeping the others", () => {
+    // Not a valid CaptureEvent (fields missing): the encoder must still not lose the other variables.
+    const broken = { kind: "struct", type: "S" } as unknown as Value
+    const out = encode(withArgs({ ok: int(1), broken, after: str("x".repeat(300)) }))
+    const parsed = JSON.parse(out.json)
+    assert.deepStrictEqual(Object.keys(parsed.debugger.snapshot.captures.entry.arguments), ["ok", "after"])
+    assert.strictEqual(parsed.debugger.snapshot.evaluationErrors[0].expr, "broken")
+    assert.match(parsed.debugger.snapshot.evaluationErrors[0].message, /^encoding failed: /)
+  })
+})
+
 describe("byte budget", () => {
   const wide = (tag: string) =>
     struct("Outer", [["inner", struct("Inner", [["blob", str(tag.repeat(200))]])], ["n", int(1)]])

@@ -82,12 +82,14 @@ export const encodeSnapshot = (
   const enc = new ValueEncoder(event.heap, limits, options.byteBudget * 2)
 
   const encodeVar = (a: Assembly, name: string, encodeIt: () => Part, first: boolean): boolean => {
+    const mark = enc.nodes.length
     try {
       const node = encodeIt()
       a.lit(`${first ? "" : ","}${quote(name)}:`)
       a.kid(node)
       return true
     } catch (e) {
+      enc.rollback(mark)
       errors.push({ expr: name, message: `encoding failed: ${e instanceof Error ? e.message : String(e)}` })
       return false
     }
@@ -198,6 +200,9 @@ export const encodeSnapshot = (
     pruned += r.pruned
     json = head + render(captures) + tail
     bytes = Buffer.byteLength(json, "utf8")
+    if (bytes > options.byteBudget) {
+      return Either.left(new SnapshotTooLarge({ probeId: probe.id, bytes, budget: options.byteBudget }))
+    }
   }
   return Either.right({
     json,

@@ -123,6 +123,15 @@ const renderValue = (v: Value, ctx: Ctx, out: Out, level: number, path: Set<stri
   }
 }
 
+/** Renders one top-level value; a value that cannot be rendered shows `{error}` instead of failing the message. */
+const renderTop = (v: Value, ctx: Ctx, out: Out): void => {
+  try {
+    renderValue(v, ctx, out, 0, new Set())
+  } catch {
+    out.add("{error}")
+  }
+}
+
 type Lookup = { readonly _tag: "Found"; readonly value: Value } | { readonly _tag: "Missing"; readonly message: string }
 
 const contexts = (event: CaptureEvent): ReadonlyArray<CaptureContext> => {
@@ -205,7 +214,7 @@ export const renderMessage = (event: CaptureEvent, limits: Limits): RenderedMess
       continue
     }
     const found = resolve(event, seg.expr)
-    if (found._tag === "Found") renderValue(found.value, ctx, out, 0, new Set())
+    if (found._tag === "Found") renderTop(found.value, ctx, out)
     else {
       out.add(`{error: ${found.message}}`)
       if (!seen.has(seg.expr)) errors.push({ expr: seg.expr, message: found.message })
@@ -225,7 +234,7 @@ const renderDefault = (event: CaptureEvent, ctx: Ctx, out: Out): void => {
   for (const [n, v] of Object.entries(args ?? {})) {
     out.add(first ? `${n}=` : `, ${n}=`)
     first = false
-    renderValue(v, ctx, out, 0, new Set())
+    renderTop(v, ctx, out)
   }
   out.add(")")
   const returns = event.captures?.return?.returns
@@ -234,7 +243,7 @@ const renderDefault = (event: CaptureEvent, ctx: Ctx, out: Out): void => {
     if (returns.length > 1) out.add("(")
     returns.forEach((r, i) => {
       if (i > 0) out.add(", ")
-      renderValue(r, ctx, out, 0, new Set())
+      renderTop(r, ctx, out)
     })
     if (returns.length > 1) out.add(")")
   }

@@ -39,7 +39,7 @@ export type Part = Node | string
 
 const textOf = (p: Part): string => (typeof p === "string" ? p : p.text)
 
-/** Nesting guard for chains that do not consume reference depth (interfaces of interfaces). */
+/** Nesting guard for chains that do not consume reference depth (pointers to pointers). */
 const maxNesting = 256
 
 interface TypeText {
@@ -47,7 +47,7 @@ interface TypeText {
   readonly q: string
   /** `{"type":<q>` */
   readonly head: string
-  /** UTF-16 length of the placeholder: leaves no longer than this are never worth pruning. */
+  /** UTF-16 length of the placeholder: leaves no longer than this are not worth a node. */
   readonly placeholderLength: number
 }
 
@@ -114,6 +114,11 @@ export class ValueEncoder {
     private readonly limits: Limits,
     private readonly hardStop: number
   ) {}
+
+  /** Forgets the nodes of a variable whose encoding threw, so pruning never counts them. */
+  rollback(nodeCount: number): void {
+    this.nodes.length = nodeCount
+  }
 
   /** Encodes a variable's value (depth 0). */
   variable(v: Value, depth: number): Part {
