@@ -193,7 +193,8 @@ const uploadCommand = Command.make(
         const s = yield* up.stats
         const snapshotsDropped = c.dropped
         const undelivered = invalid + c.encodeFailed + c.unknownProcess + snapshotsDropped + s.failed
-        const summary = { invalid, ...c, delivered: s.delivered, failed: s.failed, batches: s.batches, retries: s.retries }
+        // `uploaded` and `failed` count items sent to the intake: snapshots and probe diagnostics.
+        const summary = { invalid, ...c, uploaded: s.delivered, failed: s.failed, batches: s.batches, retries: s.retries }
         yield* Console.error(JSON.stringify(summary))
         if (undelivered > 0) {
           return yield* new SnapshotCommandFailed({ message: `not delivered: ${JSON.stringify(summary)}` })
