@@ -151,6 +151,8 @@ describe("uploader against a local intake", () => {
       yield* Scope.close(scope, Exit.void).pipe(Effect.timeout("5 seconds"))
       const reqs = yield* intake.all
       assert.strictEqual(reqs.reduce((n, r) => n + JSON.parse(r.text).length, 0), 2)
+      // The HTTP client's keep-alive connections were closed with the scope.
+      yield* intake.allClosed
       // The queue is shut down with the scope: further offers are interrupted, not silently queued.
       const late = yield* Effect.gen(function*() { return yield* (yield* Uploader).offer(item(3)) }).pipe(
         Effect.provide(up), Effect.exit)

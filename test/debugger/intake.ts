@@ -22,6 +22,8 @@ export const startIntake = (options: IntakeOptions = {}) =>
   Effect.gen(function*() {
     const received = yield* Queue.unbounded<Received>()
     const arrived = yield* Queue.unbounded<number>()
+    const closed = yield* Queue.unbounded<void>()
+    let open = 0
     const all: Array<Received> = []
     let n = 0
     const server = yield* Effect.acquireRelease(
@@ -43,6 +45,13 @@ export const startIntake = (options: IntakeOptions = {}) =>
             })
           })
         })
+        s.on("connection", (socket) => {
+          open++
+          socket.on("close", () => {
+            open--
+            closed.unsafeOffer(undefined)
+          })
+        })
         s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
       }),
       (s) =>
@@ -56,6 +65,10 @@ export const startIntake = (options: IntakeOptions = {}) =>
       url: `http://127.0.0.1:${port}/debugger/v2/input`,
       server,
       all: Effect.sync(() => [...all]),
+      /** Completes once every client connection has been closed (bounded wait). */
+      allClosed: Effect.gen(function*() {
+        while (open > 0) yield* Queue.take(closed)
+      }).pipe(Effect.timeout("5 seconds")),
       /** Index of the next request to reach the server, answered or not (bounded wait). */
       nextArrival: Queue.take(arrived).pipe(Effect.timeout("5 seconds")),
       /** The next answered request (bounded wait). */
