@@ -7,7 +7,9 @@ import { Args, Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
 import { NodeHttpClient, NodeStream } from "@effect/platform-node"
 import { Config, Console, Data, Effect, Either, Layer, Option, Schema, Stream } from "effect"
-import { decodeEventLine } from "../services/debugger/EventDecoder.js"
+import { decodeEventLine, maxLineBytes } from "../services/debugger/EventDecoder.js"
+import type { SplitLine } from "../services/debugger/LineSplitter.js"
+import { initialSplit, splitChunk } from "../services/debugger/LineSplitter.js"
 import type { ProcessFacts } from "../services/debugger/ProcessInfo.js"
 import { ProcessFactsFile } from "../services/debugger/ProcessInfo.js"
 import { layerPipeline, SnapshotPipeline } from "../services/debugger/Pipeline.js"
@@ -78,7 +80,7 @@ const encoderLayerFor = (o: Common, table: ReadonlyMap<number, ProcessFacts>) =>
   )
 }
 
-/** Numbered lines of FILE or stdin. */
+/** Numbered lines of FILE or stdin, each at most `maxLineBytes` characters (longer ones are reported). */
 const inputLines = (path: Option.Option<string>) =>
   Stream.unwrap(Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
@@ -88,12 +90,19 @@ const inputLines = (path: Option.Option<string>) =>
     return bytes.pipe(
       Stream.mapError((e) => new SnapshotCommandFailed({ message: `reading ${Option.getOrElse(path, () => "stdin")}: ${e.message}` })),
       Stream.decodeText(),
-      Stream.splitLines,
+      Stream.map(Option.some),
+      Stream.concat(Stream.succeed(Option.none<string>())),
+      Stream.mapAccum(initialSplit, (state, chunk) => splitChunk(state, Option.getOrUndefined(chunk), maxLineBytes)),
+      Stream.flattenIterables,
       Stream.zipWithIndex
     )
   }))
 
 const reportInvalid = (line: number, message: string) => Console.error(`line ${line}: ${message}`)
+
+/** The text of a line, or the error for one over the length limit. */
+const lineText = (l: SplitLine): Either.Either<string, string> =>
+  l._tag === "Line" ? Either.right(l.text) : Either.left(`line longer than ${maxLineBytes} characters (${l.length})`)
 
 /**
  * Reports a partial failure on stderr and sets the exit status, keeping stdout a clean stream of JSON
@@ -118,10 +127,15 @@ const encodeCommand = Command.make(
         let ok = 0
         let bad = 0
         yield* inputLines(o.file).pipe(
-          Stream.runForEach(([text, i]) =>
+          Stream.runForEach(([l, i]) =>
             Effect.gen(function*() {
-              if (text.trim() === "") return
-              const event = decodeEventLine(text, i + 1)
+              const text = lineText(l)
+              if (Either.isLeft(text)) {
+                bad++
+                return yield* reportInvalid(i + 1, text.left)
+              }
+              if (text.right.trim() === "") return
+              const event = decodeEventLine(text.right, i + 1)
               if (Either.isLeft(event)) {
                 bad++
                 return yield* reportInvalid(i + 1, event.left.message)
@@ -177,9 +191,14 @@ const uploadCommand = Command.make(
         const p = yield* SnapshotPipeline
         let invalid = 0
         yield* inputLines(o.file).pipe(
-          Stream.runForEach(([text, i]) => {
-            if (text.trim() === "") return Effect.void
-            const event = decodeEventLine(text, i + 1)
+          Stream.runForEach(([l, i]) => {
+            const text = lineText(l)
+            if (Either.isLeft(text)) {
+              invalid++
+              return reportInvalid(i + 1, text.left)
+            }
+            if (text.right.trim() === "") return Effect.void
+            const event = decodeEventLine(text.right, i + 1)
             if (Either.isLeft(event)) {
               invalid++
               return reportInvalid(i + 1, event.left.message)

@@ -25,13 +25,13 @@ export const describeParseError = (e: ParseResult.ParseError): string => {
   return path === "" ? first.message : `${path}: ${first.message}`
 }
 
-/** Maximum line length accepted (bytes of one JSON line). */
+/** Maximum length of one JSON line (UTF-16 code units, about bytes for JSON text). */
 export const maxLineBytes = 16 * 1024 * 1024
 
 /** Decodes one JSON line (1-based `line` for error messages). */
 export const decodeEventLine = (text: string, line: number): Either.Either<CaptureEvent, InvalidCaptureEvent> => {
   if (text.length > maxLineBytes) {
-    return Either.left(new InvalidCaptureEvent({ line, message: `line longer than ${maxLineBytes} bytes` }))
+    return Either.left(new InvalidCaptureEvent({ line, message: `line longer than ${maxLineBytes} characters` }))
   }
   let json: unknown
   try {

@@ -36,3 +36,5 @@ export * from "./Uploader.js"
 export * from "./Pipeline.js"
 /** Typed errors. */
 export * from "./errors.js"
+/** Bounded JSON-lines splitting. */
+export * from "./LineSplitter.js"
