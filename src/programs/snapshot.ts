@@ -3,6 +3,7 @@
  * stdout, or uploaded to an intake. Bad lines are reported on stderr with their line number and the rule
  * they broke; the rest of the input still goes through, and the exit status says whether all of it did.
  */
+import * as os from "node:os"
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
 import { NodeHttpClient, NodeStream } from "@effect/platform-node"
@@ -33,7 +34,7 @@ const processes = Options.file("processes", { exists: "yes" }).pipe(
   Options.optional
 )
 const service = Options.text("service").pipe(
-  Options.withDescription("service for pids not in --processes (instead of reading /proc)"),
+  Options.withDescription("service for pids not in --processes, with this machine's host name (instead of reading /proc)"),
   Options.optional
 )
 const sequentialIds = Options.boolean("sequential-ids").pipe(
@@ -70,7 +71,7 @@ const encoderLayerFor = (o: Common, table: ReadonlyMap<number, ProcessFacts>) =>
   if (o.byteBudget < 4096) return Layer.fail(new SnapshotCommandFailed({ message: "--byte-budget must be at least 4096" }))
   const rest = Option.match(o.service, {
     onNone: () => ProcessInfoProc(),
-    onSome: (name) => ProcessInfoStatic(new Map(), { env: { DD_SERVICE: name } })
+    onSome: (name) => ProcessInfoStatic(new Map(), { env: { DD_SERVICE: name }, host: os.hostname() })
   })
   const info = ProcessInfoTableOver(table).pipe(Layer.provide(rest))
   const ids = o.sequentialIds ? SnapshotIdsSequential : SnapshotIdsRandom
