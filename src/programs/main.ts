@@ -1,11 +1,12 @@
 /**
  * Process entry point: the only place that runs an Effect. SIGINT/SIGTERM interrupt the main fiber, which
  * closes every scope the command opened. Logs go to stderr so that stdout carries only program output; a
- * failure is reported as one line naming the error (a defect with its full cause) and exits 1.
+ * failure is reported as one line naming the error (a defect with its full cause) and exits 1; a command
+ * that ends normally may set `process.exitCode` to report its outcome.
  */
 import { ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Effect, Logger, LogLevel, Option } from "effect"
+import { Cause, Console, Effect, Exit, Logger, LogLevel, Option } from "effect"
 import { cli } from "./cli.js"
 
 const logLevel = (() => {
@@ -33,5 +34,11 @@ cli(process.argv).pipe(
   Effect.provide(NodeContext.layer),
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
   Logger.withMinimumLogLevel(logLevel),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  NodeRuntime.runMain({
+    disableErrorReporting: true,
+    // A command may set process.exitCode to report an outcome (e.g. "some logs were not acknowledged")
+    // without failing; keep it also when the run ended by a signal.
+    teardown: (exit, onExit) =>
+      onExit(Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? 1 : Number(process.exitCode ?? 0))
+  })
 )

@@ -1,0 +1,161 @@
+import { NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Exit, Layer, Redacted, Scope } from "effect"
+import type { UploadItem } from "../../src/services/debugger/Batcher.js"
+import type { UploaderConfig } from "../../src/services/debugger/Uploader.js"
+import { Uploader, uploaderConfig } from "../../src/services/debugger/Uploader.js"
+import { UploaderLive } from "../../src/layers/debugger/UploaderLive.js"
+import { startIntake } from "./intake.js"
+
+const item = (i: number, ddtags = "env:prod,version:1"): UploadItem => {
+  const json = JSON.stringify({ n: i, pad: "x".repeat(20) })
+  return { channel: "snapshot", ddtags, json, bytes: Buffer.byteLength(json) }
+}
+
+const uploaderLayer = (url: string, over: Partial<UploaderConfig> = {}) =>
+  UploaderLive(uploaderConfig(url, { backoffBase: Duration.millis(5), ...over })).pipe(Layer.provide(NodeHttpClient.layer))
+
+const withUploader = <A, E>(url: string, over: Partial<UploaderConfig>, body: Effect.Effect<A, E, Uploader>) =>
+  body.pipe(Effect.provide(uploaderLayer(url, over)))
+
+describe("uploader against a local intake", () => {
+  it.scopedLive("batches at the item limit, gzips a JSON array and passes ddtags as a query parameter", () =>
+    Effect.gen(function*() {
+      const intake = yield* startIntake()
+      const stats = yield* withUploader(intake.url, { batch: { maxItems: 3, maxBytes: 1 << 20, intervalMs: 60_000 } }, Effect.gen(function*() {
+        const up = yield* Uploader
+        for (let i = 0; i < 7; i++) assert.isTrue(yield* up.offer(item(i)))
+        yield* up.flush
+        return yield* up.stats
+      }))
+      const reqs = yield* intake.all
+      // Requests run concurrently, so they may be answered in any order.
+      assert.deepStrictEqual(reqs.map((r) => JSON.parse(r.text).length).sort(), [1, 3, 3])
+      const ns = reqs.flatMap((r) => JSON.parse(r.text).map((m: { n: number }) => m.n)).sort()
+      assert.deepStrictEqual(ns, [0, 1, 2, 3, 4, 5, 6])
+      for (const r of reqs) {
+        assert.strictEqual(r.headers["content-encoding"], "gzip")
+        assert.strictEqual(r.headers["content-type"], "application/json")
+        assert.strictEqual(r.url.pathname, "/debugger/v2/input")
+        assert.strictEqual(r.url.searchParams.get("ddtags"), "env:prod,version:1")
+      }
+      assert.deepStrictEqual([stats.delivered, stats.batches, stats.failed, stats.dropped], [7, 3, 0, 0])
+      assert.isBelow(stats.bytesSent, stats.bytesRaw)
+    }))
+
+  it.scopedLive("flushes a partial batch after the interval without being asked", () =>
+    Effect.gen(function*() {
+      const intake = yield* startIntake()
+      yield* withUploader(intake.url, { batch: { maxItems: 1024, maxBytes: 1 << 20, intervalMs: 50 } }, Effect.gen(function*() {
+        const up = yield* Uploader
+        yield* up.offer(item(1))
+        const r = yield* intake.next
+        assert.strictEqual(JSON.parse(r.text).length, 1)
+      }))
+    }))
+
+  it.scopedLive("keeps every request body under the byte threshold", () =>
+    Effect.gen(function*() {
+      const intake = yield* startIntake()
+      yield* withUploader(intake.url, { batch: { maxItems: 1024, maxBytes: 100, intervalMs: 60_000 }, gzip: false }, Effect.gen(function*() {
+        const up = yield* Uploader
+        for (let i = 0; i < 9; i++) yield* up.offer(item(i))
+        yield* up.flush
+      }))
+      const reqs = yield* intake.all
+      assert.isAbove(reqs.length, 1)
+      for (const r of reqs) assert.isAtMost(Buffer.byteLength(r.text), 100)
+      assert.strictEqual(reqs.reduce((n, r) => n + JSON.parse(r.text).length, 0), 9)
+    }))
+
+  it.scopedLive("retries 503 and then succeeds", () =>
+    Effect.gen(function*() {
+      const intake = yield* startIntake({ status: (n) => (n < 2 ? 503 : 200) })
+      const stats = yield* withUploader(intake.url, {}, Effect.gen(function*() {
+        const up = yield* Uploader
+        yield* up.offer(item(1))
+        yield* up.flush
+        return yield* up.stats
+      }))
+      assert.deepStrictEqual((yield* intake.all).map((r) => r.status), [503, 503, 200])
+      assert.deepStrictEqual([stats.delivered, stats.retries, stats.failed], [1, 2, 0])
+    }))
+
+  it.scopedLive("does not retry a 400, and counts the batch as failed", () =>
+    Effect.gen(function*() {
+      const intake = yield* startIntake({ status: () => 400 })
+      const stats = yield* withUploader(intake.url, {}, Effect.gen(function*() {
+        const up = yield* Uploader
+        yield* up.offer(item(1))
+        yield* up.offer(item(2))
+        yield* up.flush
+        return yield* up.stats
+      }))
+      assert.strictEqual((yield* intake.all).length, 1)
+      assert.deepStrictEqual([stats.delivered, stats.retries, stats.failed], [0, 0, 2])
+    }))
+
+  it.scopedLive("drops and counts items when the queue is full, delivering the rest", () =>
+    Effect.gen(function*() {
+      let release!: () => void
+      const released = new Promise<void>((r) => { release = r })
+      const intake = yield* startIntake({ gate: (n) => (n === 0 ? released : Promise.resolve()) })
+      const stats = yield* withUploader(intake.url, {
+        batch: { maxItems: 1, maxBytes: 1 << 20, intervalMs: 60_000 }, maxInFlight: 1, queueItems: 2
+      }, Effect.gen(function*() {
+        const up = yield* Uploader
+        yield* up.offer(item(0))
+        // The first request is now held by the server, so the one request slot stays taken.
+        assert.strictEqual(yield* intake.nextArrival, 0)
+        let refused = 0
+        for (let i = 1; i <= 10; i++) if (!(yield* up.offer(item(i)))) refused++
+        yield* Effect.sync(() => release())
+        yield* up.flush
+        const s = yield* up.stats
+        assert.strictEqual(s.dropped, refused)
+        return s
+      }))
+      assert.isAbove(stats.dropped, 0)
+      assert.strictEqual(stats.delivered + stats.dropped, 11)
+      assert.strictEqual((yield* intake.all).reduce((n, r) => n + JSON.parse(r.text).length, 0), stats.delivered)
+    }))
+
+  it.scopedLive("sends diagnostics as multipart to the diagnostics path, with the API key header", () =>
+    Effect.gen(function*() {
+      const intake = yield* startIntake()
+      yield* withUploader(intake.url, { apiKey: Redacted.make("secret-key") }, Effect.gen(function*() {
+        const up = yield* Uploader
+        const json = JSON.stringify({ debugger: { diagnostics: { status: "EMITTING" } } })
+        yield* up.offer({ channel: "diagnostic", ddtags: "", json, bytes: json.length })
+        yield* up.flush
+      }))
+      const [r] = yield* intake.all
+      assert.strictEqual(r?.url.pathname, "/debugger/v1/diagnostics")
+      assert.strictEqual(r?.headers["dd-api-key"], "secret-key")
+      assert.match(String(r?.headers["content-type"]), /^multipart\/form-data; boundary=/)
+      assert.include(r?.text ?? "", `name="event"; filename="event.json"`)
+      assert.include(r?.text ?? "", `"status":"EMITTING"`)
+    }))
+
+  it.scopedLive("closing the scope delivers what is queued and stops the uploader", () =>
+    Effect.gen(function*() {
+      const intake = yield* startIntake()
+      const scope = yield* Scope.make()
+      const ctx = yield* Layer.buildWithScope(uploaderLayer(intake.url, { batch: { maxItems: 1024, maxBytes: 1 << 20, intervalMs: 60_000 } }), scope)
+      const up = Layer.succeedContext(ctx)
+      yield* Effect.gen(function*() {
+        const u = yield* Uploader
+        yield* u.offer(item(1))
+        yield* u.offer(item(2))
+      }).pipe(Effect.provide(up))
+      yield* Scope.close(scope, Exit.void).pipe(Effect.timeout("5 seconds"))
+      const reqs = yield* intake.all
+      assert.strictEqual(reqs.reduce((n, r) => n + JSON.parse(r.text).length, 0), 2)
+      // The HTTP client's keep-alive connections were closed with the scope.
+      yield* intake.allClosed
+      // The queue is shut down with the scope: further offers are interrupted, not silently queued.
+      const late = yield* Effect.gen(function*() { return yield* (yield* Uploader).offer(item(3)) }).pipe(
+        Effect.provide(up), Effect.exit)
+      assert.isTrue(Exit.isFailure(late) || late.value === false)
+    }))
+})
