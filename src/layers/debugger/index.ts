@@ -1,7 +1,9 @@
 /**
- * Live and test adapters of the debugger concern: HTTP uploader, /proc and static process identities,
+ * Live and test adapters of the debugger concern: HTTP uploader, process identities (from the process
+ * resolver cache, /proc, or a static table),
  * random and sequential snapshot ids.
  */
 export { makeUploader, requestBody, UploaderLive } from "./UploaderLive.js"
 export { parseEnviron, ProcessInfoProc, ProcessInfoStatic, ProcessInfoTableOver } from "./ProcessInfoLayers.js"
+export { factsOfEntry, ProcessInfoFromResolver } from "./ProcessInfoFromResolver.js"
 export { SnapshotIdsRandom, SnapshotIdsSequential } from "./SnapshotIdsLayers.js"
