@@ -18,7 +18,9 @@ import { layerRateLimiter, layerUnlimited } from "../services/debugger/RateLimit
 import { layer as encoderLayer, SnapshotEncoder } from "../services/debugger/SnapshotEncoder.js"
 import { defaultAgentEndpoint, Uploader, uploaderConfig } from "../services/debugger/Uploader.js"
 import { defaultEncoderOptions } from "../services/debugger/Limits.js"
-import { ProcessInfoProc, ProcessInfoStatic, ProcessInfoTableOver } from "../layers/debugger/ProcessInfoLayers.js"
+import { ProcessInfoFromResolver } from "../layers/debugger/ProcessInfoFromResolver.js"
+import { ProcessInfoStatic, ProcessInfoTableOver } from "../layers/debugger/ProcessInfoLayers.js"
+import * as ProcessResolverLayer from "../layers/process/ProcessResolverLayer.js"
 import { SnapshotIdsRandom, SnapshotIdsSequential } from "../layers/debugger/SnapshotIdsLayers.js"
 import { UploaderLive } from "../layers/debugger/UploaderLive.js"
 
@@ -70,7 +72,8 @@ const readProcesses = (path: Option.Option<string>) =>
 const encoderLayerFor = (o: Common, table: ReadonlyMap<number, ProcessFacts>) => {
   if (o.byteBudget < 4096) return Layer.fail(new SnapshotCommandFailed({ message: "--byte-budget must be at least 4096" }))
   const rest = Option.match(o.service, {
-    onNone: () => ProcessInfoProc(),
+    // The process resolver cache: tracer metadata from the memfd, then DD_* from the environment, then the exe.
+    onNone: () => ProcessInfoFromResolver.pipe(Layer.provide(ProcessResolverLayer.layerLive({ watch: false, readEnviron: true }))),
     onSome: (name) => ProcessInfoStatic(new Map(), { env: { DD_SERVICE: name }, host: os.hostname() })
   })
   const info = ProcessInfoTableOver(table).pipe(Layer.provide(rest))
