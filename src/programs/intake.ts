@@ -1,4 +1,96 @@
-import { Command } from "@effect/cli"
-import { Effect } from "effect"
+/**
+ * `dd-agent intake`: the reference intake of the stateful logs stream. Prints `{"listening": PORT}` first on
+ * stdout, writes reconstructed logs as JSON lines to --out (or stdout), and on SIGINT/SIGTERM finishes the
+ * batches in hand, flushes, and prints a one-line JSON summary on stderr.
+ */
+import { Command, Options } from "@effect/cli"
+import * as grpc from "@grpc/grpc-js"
+import { Console, Effect, Layer, Option, Redacted } from "effect"
+import type { IntakeFaults, IntakeStats } from "../services/logs/IntakeOptions.js"
+import { layerFile, layerStdout } from "../layers/logs/IntakeOutputLive.js"
+import { IntakeServer, layerIntakeServer } from "../layers/logs/IntakeServer.js"
+import { parseHostPort, UsageError } from "./hostPort.js"
 
-export const intakeCommand = Command.make("intake", {}, () => Effect.dieMessage("intake: under construction"))
+const listen = Options.text("listen").pipe(
+  Options.withDescription("HOST:PORT to listen on (port 0 picks a free port)"),
+  Options.withDefault("127.0.0.1:0")
+)
+const apiKey = Options.redacted("api-key").pipe(
+  Options.withDescription("required dd-api-key; without it any non-empty key is accepted"),
+  Options.optional
+)
+const out = Options.file("out").pipe(Options.withDescription("append logs as JSON lines to FILE (default stdout)"), Options.optional)
+const maxPayload = Options.integer("max-payload-bytes").pipe(
+  Options.withDescription("limit on a decompressed batch"),
+  Options.withDefault(16 * 1024 * 1024)
+)
+const positive = (name: string) =>
+  Options.integer(name).pipe(Options.optional)
+const resetAfter = positive("reset-after-batches").pipe(Options.withDescription("fault: abort a stream with UNAVAILABLE after N data batches"))
+const resets = positive("resets").pipe(Options.withDescription("fault: how many resets in all (default 1)"))
+const ackDelay = positive("ack-delay-ms").pipe(Options.withDescription("fault: delay every ack by D ms"))
+const withhold = positive("withhold-acks-after").pipe(Options.withDescription("fault: stop acking a stream after N acks"))
+const rejectStatus = Options.text("reject-status").pipe(
+  Options.withDescription("fault: reject new streams with this gRPC status (name or number)"),
+  Options.optional
+)
+const rejectCount = positive("reject-count").pipe(Options.withDescription("fault: how many streams to reject (default 1)"))
+
+/** Parses a gRPC status given as a number or a name such as UNAVAILABLE. */
+export const parseGrpcStatus = (value: string): number | undefined => {
+  if (/^\d+$/.test(value)) {
+    const n = Number(value)
+    return n >= 1 && n <= 16 ? n : undefined
+  }
+  const code = (grpc.status as unknown as Record<string, number>)[value.toUpperCase()]
+  return typeof code === "number" && code !== 0 ? code : undefined
+}
+
+export const intakeCommand = Command.make(
+  "intake",
+  { listen, apiKey, out, maxPayload, resetAfter, resets, ackDelay, withhold, rejectStatus, rejectCount },
+  (args) =>
+    Effect.gen(function*() {
+      const { host, port } = yield* parseHostPort(args.listen, "--listen")
+      const faults: { -readonly [K in keyof IntakeFaults]: IntakeFaults[K] } = {}
+      const setNonNegative = (key: keyof IntakeFaults, flag: string, value: Option.Option<number>) =>
+        Option.match(value, {
+          onNone: () => Effect.void,
+          onSome: (n) =>
+            n < 0 ? Effect.fail(`${flag} must be a non-negative integer, got ${n}`) : Effect.sync(() => { faults[key] = n })
+        })
+      yield* setNonNegative("resetAfterBatches", "--reset-after-batches", args.resetAfter)
+      yield* setNonNegative("resets", "--resets", args.resets)
+      yield* setNonNegative("ackDelayMs", "--ack-delay-ms", args.ackDelay)
+      yield* setNonNegative("withholdAcksAfter", "--withhold-acks-after", args.withhold)
+      yield* setNonNegative("rejectCount", "--reject-count", args.rejectCount)
+      if (Option.isSome(args.rejectStatus)) {
+        const code = parseGrpcStatus(args.rejectStatus.value)
+        if (code === undefined) return yield* Effect.fail(`--reject-status: unknown gRPC status '${args.rejectStatus.value}'`)
+        faults.rejectStatus = code
+      }
+      if (args.maxPayload <= 0) return yield* Effect.fail(`--max-payload-bytes must be positive, got ${args.maxPayload}`)
+
+      const output = Option.match(args.out, { onNone: () => layerStdout, onSome: layerFile })
+      const serverLayer = layerIntakeServer({
+        host,
+        port,
+        apiKey: Option.getOrUndefined(Option.map(args.apiKey, (k) => Redacted.make(Redacted.value(k)))),
+        maxPayloadBytes: args.maxPayload,
+        faults
+      }).pipe(Layer.provide(output))
+
+      let last: IntakeStats | undefined
+      yield* Effect.gen(function*() {
+        const server = yield* IntakeServer
+        yield* Console.log(JSON.stringify({ listening: server.port }))
+        // Keep the last counters so the summary can be printed after every scope has closed.
+        yield* Effect.addFinalizer(() => Effect.map(server.stats, (s) => { last = s }))
+        return yield* Effect.never
+      }).pipe(
+        Effect.provide(serverLayer),
+        Effect.scoped,
+        Effect.ensuring(Effect.suspend(() => last === undefined ? Effect.void : Console.error(JSON.stringify({ summary: last }))))
+      )
+    }).pipe(Effect.catchIf((e): e is string => typeof e === "string", (message) => Effect.fail(new UsageError({ message }))))
+).pipe(Command.withDescription("Run the reference intake of the stateful logs stream"))

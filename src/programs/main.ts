@@ -1,12 +1,37 @@
 /**
- * Process entry point: the only place that runs an Effect. SIGINT/SIGTERM interrupt the main fiber,
- * which closes every scope the command opened.
+ * Process entry point: the only place that runs an Effect. SIGINT/SIGTERM interrupt the main fiber, which
+ * closes every scope the command opened. Logs go to stderr so that stdout carries only program output; a
+ * failure is reported as one line naming the error (a defect with its full cause) and exits 1.
  */
+import { ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Effect } from "effect"
+import { Cause, Console, Effect, Logger, LogLevel, Option } from "effect"
 import { cli } from "./cli.js"
 
+const logLevel = (() => {
+  const wanted = (process.env["DD_LOG_LEVEL"] ?? "info").toLowerCase()
+  return LogLevel.allLevels.find((l) => l.label.toLowerCase() === wanted) ?? LogLevel.Info
+})()
+
+const describeFailure = (cause: Cause.Cause<unknown>): Option.Option<string> => {
+  if (Cause.isInterruptedOnly(cause)) return Option.none()
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) {
+    const e = failure.value
+    if (ValidationError.isValidationError(e)) return Option.none() // @effect/cli has printed it with the usage
+    if (typeof e === "object" && e !== null && "message" in e) {
+      const tag = "_tag" in e ? `${String(e._tag)}: ` : ""
+      return Option.some(`dd-agent: ${tag}${String(e.message)}`)
+    }
+    return Option.some(`dd-agent: ${String(e)}`)
+  }
+  return Option.some(`dd-agent: unexpected failure\n${Cause.pretty(cause)}`)
+}
+
 cli(process.argv).pipe(
+  Effect.tapErrorCause((cause) => Option.match(describeFailure(cause), { onNone: () => Effect.void, onSome: Console.error })),
   Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disableErrorReporting: false })
+  Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
+  Logger.withMinimumLogLevel(logLevel),
+  NodeRuntime.runMain({ disableErrorReporting: true })
 )

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest"
+import * as Zlib from "node:zlib"
+import {
+  compress,
+  decodeBatchData,
+  decompress,
+  encodeBatchData,
+  parseContentEncoding,
+  PayloadError
+} from "../../src/services/logs/index.js"
+
+const payloadError = (r: unknown): PayloadError => {
+  if (!(r instanceof PayloadError)) throw new Error(`expected a PayloadError, got ${String(r)}`)
+  return r
+}
+
+describe("content encoding", () => {
+  it("absent dd-content-encoding means zstd; identity and zstd are accepted in any case", () => {
+    expect(parseContentEncoding(undefined)).toBe("zstd")
+    expect(parseContentEncoding("")).toBe("zstd")
+    expect(parseContentEncoding("Identity")).toBe("identity")
+    expect(parseContentEncoding("ZSTD")).toBe("zstd")
+  })
+
+  it("an unknown encoding is a typed error naming the value", () => {
+    const e = payloadError(parseContentEncoding("gzip"))
+    expect(e.reason).toBe("UnknownEncoding")
+    expect(e.message).toMatch(/unknown dd-content-encoding 'gzip'/)
+  })
+
+  it("zstd level 1 frames decompress with node:zlib", () => {
+    const data = Buffer.from("hello ".repeat(1000))
+    const z = compress(data, "zstd", 1)
+    expect(z.length).toBeLessThan(100)
+    expect(Buffer.from(Zlib.zstdDecompressSync(z)).equals(data)).toBe(true)
+  })
+
+  it("corrupt zstd is a typed error", () => {
+    const e = payloadError(decompress(Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from("garbage")]), "zstd"))
+    expect(e.reason).toBe("Corrupt")
+    expect(e.message).toMatch(/zstd payload is corrupt/)
+  })
+
+  it("a payload over the decompressed limit is a typed error, for zstd and identity", () => {
+    const big = Buffer.alloc(64 * 1024, 1)
+    expect(payloadError(decompress(compress(big, "zstd"), "zstd", 1024)).reason).toBe("Oversized")
+    const e = payloadError(decompress(big, "identity", 1024))
+    expect(e.reason).toBe("Oversized")
+    expect(e.message).toMatch(/65536 bytes, over the 1024-byte limit/)
+  })
+
+  it("bytes that are not a DatumSequence are a typed error", () => {
+    const e = payloadError(decodeBatchData(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), "identity"))
+    expect(e.reason).toBe("Malformed")
+  })
+
+  it("encodeBatchData reports the uncompressed size", () => {
+    const { data, uncompressedBytes } = encodeBatchData(
+      Array.from({ length: 50 }, (_, i) => ({
+        _tag: "Log" as const,
+        timestamp: i,
+        content: { _tag: "Raw" as const, raw: "same line again" },
+        tags: undefined,
+        uuid: undefined,
+        status: undefined
+      })),
+      "zstd"
+    )
+    expect(uncompressedBytes).toBeGreaterThan(data.length)
+  })
+})

@@ -1,0 +1,193 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as grpc from "@grpc/grpc-js"
+import * as Net from "node:net"
+import { Effect, Layer, Redacted, Scope, Exit } from "effect"
+import { MemoryIntakeOutput } from "../../src/layers/logs/IntakeOutputLive.js"
+import { IntakeServer, layerIntakeServer } from "../../src/layers/logs/IntakeServer.js"
+import type { Datum } from "../../src/services/logs/Datum.js"
+import { DynamicValue } from "../../src/services/logs/Datum.js"
+import type { IntakeOptions } from "../../src/services/logs/IntakeOptions.js"
+import { openTestStream } from "./support/testClient.js"
+
+const KEY = "test-key"
+
+/** Starts an intake with an in-memory output for the rest of the test's scope. */
+const startIntake = (options: Partial<IntakeOptions> = {}) =>
+  Effect.gen(function*() {
+    const output = yield* MemoryIntakeOutput.make
+    const ctx = yield* Layer.build(
+      layerIntakeServer({ host: "127.0.0.1", port: 0, apiKey: Redacted.make(KEY), ...options }).pipe(Layer.provide(output.layer))
+    )
+    const server = ctx.pipe((c) => c.unsafeMap.get(IntakeServer.key) as IntakeServer["Type"])
+    return { server, output }
+  })
+
+const raw = (timestamp: number, text: string, tags?: DynamicValue): Datum => ({
+  _tag: "Log",
+  timestamp,
+  content: { _tag: "Raw", raw: text },
+  tags,
+  uuid: undefined,
+  status: undefined
+})
+
+const portIsFree = (port: number) =>
+  Effect.async<boolean>((resume) => {
+    const s = Net.createServer()
+    s.once("error", () => resume(Effect.succeed(false)))
+    s.listen(port, "127.0.0.1", () => s.close(() => resume(Effect.succeed(true))))
+  })
+
+describe("reference intake over loopback", () => {
+  it.scopedLive("acks every batch in order and rebuilds logs byte-exact (unicode, empty, 1 MiB lines)", () =>
+    Effect.gen(function*() {
+      const { server, output } = yield* startIntake()
+      const s = yield* openTestStream(server.port, { apiKey: KEY })
+      const big = "λ".repeat(512 * 1024) // 1 MiB of UTF-8
+      yield* s.send(0, [{ _tag: "DictEntryDefine", id: 1, value: "env:prod,service:web" }])
+      yield* s.send(1, [raw(1_700_000_000_000, "héllo wörld 🚀", DynamicValue.dict(1)), raw(3, "")])
+      yield* s.send(2, [raw(1_700_000_000_010, big), raw(-1, "  trailing spaces  \t")])
+      yield* s.awaitAcks(3)
+      assert.deepStrictEqual(s.acks, [0, 1, 2])
+      yield* s.end
+      const st = yield* s.status
+      assert.strictEqual(st.code, grpc.status.OK)
+      const logs = yield* output.all
+      assert.deepStrictEqual(logs.map((l) => [l.timestamp, l.message, l.tags, l.batch]), [
+        [1_700_000_000_000, "héllo wörld 🚀", ["env:prod", "service:web"], 1],
+        [1_700_000_000_003, "", ["env:prod", "service:web"], 1],
+        [1_700_000_000_010, big, [], 2],
+        [1_700_000_000_009, "  trailing spaces  \t", [], 2]
+      ])
+      assert.strictEqual((yield* server.stats).logs, 4)
+    }))
+
+  it.scopedLive("a missing or wrong key gets UNAUTHENTICATED", () =>
+    Effect.gen(function*() {
+      const { server } = yield* startIntake()
+      const wrong = yield* openTestStream(server.port, { apiKey: "nope" })
+      const missing = yield* openTestStream(server.port, {})
+      const a = yield* wrong.status
+      const b = yield* missing.status
+      assert.strictEqual(a.code, grpc.status.UNAUTHENTICATED)
+      assert.match(a.details, /invalid dd-api-key/)
+      assert.strictEqual(b.code, grpc.status.UNAUTHENTICATED)
+      assert.match(b.details, /missing dd-api-key/)
+    }))
+
+  it.scopedLive("an unknown content encoding gets INVALID_ARGUMENT naming it", () =>
+    Effect.gen(function*() {
+      const { server } = yield* startIntake()
+      const s = yield* openTestStream(server.port, { apiKey: KEY, encoding: "br" })
+      const st = yield* s.status
+      assert.strictEqual(st.code, grpc.status.INVALID_ARGUMENT)
+      assert.match(st.details, /unknown dd-content-encoding 'br'/)
+    }))
+
+  it.scopedLive("bad input on one stream ends it with INVALID_ARGUMENT and the others keep going", () =>
+    Effect.gen(function*() {
+      const { server, output } = yield* startIntake()
+      const good = yield* openTestStream(server.port, { apiKey: KEY })
+      const bad = yield* openTestStream(server.port, { apiKey: KEY })
+      const corrupt = yield* openTestStream(server.port, { apiKey: KEY })
+      const gap = yield* openTestStream(server.port, { apiKey: KEY })
+      yield* good.send(1, [raw(1, "first")])
+      yield* good.awaitAcks(1)
+      yield* bad.send(1, [raw(1, "x", DynamicValue.dict(42))])
+      yield* corrupt.sendRaw(1, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]))
+      yield* gap.send(1, [])
+      yield* gap.send(3, [])
+      const badSt = yield* bad.status
+      assert.strictEqual(badSt.code, grpc.status.INVALID_ARGUMENT)
+      assert.match(badSt.details, /batch 1: datum 0: tags references unknown dictionary id 42/)
+      const corruptSt = yield* corrupt.status
+      assert.strictEqual(corruptSt.code, grpc.status.INVALID_ARGUMENT)
+      assert.match(corruptSt.details, /batch 1: zstd payload is corrupt/)
+      const gapSt = yield* gap.status
+      assert.strictEqual(gapSt.code, grpc.status.INVALID_ARGUMENT)
+      assert.match(gapSt.details, /batch id 3 where 2 was expected/)
+      assert.deepStrictEqual(gap.acks, [1])
+      yield* good.send(2, [raw(2, "second")])
+      yield* good.awaitAcks(2)
+      yield* good.end
+      assert.strictEqual((yield* good.status).code, grpc.status.OK)
+      assert.deepStrictEqual((yield* output.all).filter((r) => r.message !== "").map((r) => r.message), ["first", "second"])
+      assert.strictEqual((yield* server.stats).errors, 3)
+    }))
+
+  it.scopedLive("--reset-after-batches N --resets K aborts K streams with UNAVAILABLE after N acked batches", () =>
+    Effect.gen(function*() {
+      const { server } = yield* startIntake({ faults: { resetAfterBatches: 2, resets: 1 } })
+      const first = yield* openTestStream(server.port, { apiKey: KEY })
+      yield* first.send(1, [raw(1, "a")])
+      yield* first.send(2, [raw(1, "b")])
+      const st = yield* first.status
+      assert.strictEqual(st.code, grpc.status.UNAVAILABLE)
+      assert.match(st.details, /injected reset after batch 2/)
+      assert.deepStrictEqual(first.acks, [1, 2])
+      // The budget is spent: the next stream runs past 2 batches.
+      const second = yield* openTestStream(server.port, { apiKey: KEY })
+      for (const id of [1, 2, 3]) yield* second.send(id, [raw(1, `c${id}`)])
+      yield* second.awaitAcks(3)
+      yield* second.end
+      assert.strictEqual((yield* second.status).code, grpc.status.OK)
+    }))
+
+  it.scopedLive("--ack-delay-ms delays acks and keeps them in order", () =>
+    Effect.gen(function*() {
+      const { server } = yield* startIntake({ faults: { ackDelayMs: 150 } })
+      const s = yield* openTestStream(server.port, { apiKey: KEY })
+      const started = Date.now()
+      yield* s.send(1, [raw(1, "a")])
+      yield* s.send(2, [raw(1, "b")])
+      yield* s.awaitAcks(2)
+      assert.isAtLeast(Date.now() - started, 140)
+      assert.deepStrictEqual(s.acks, [1, 2])
+    }))
+
+  it.scopedLive("--withhold-acks-after N stops acking but still decodes and writes", () =>
+    Effect.gen(function*() {
+      const { server, output } = yield* startIntake({ faults: { withholdAcksAfter: 1 } })
+      const s = yield* openTestStream(server.port, { apiKey: KEY })
+      yield* s.send(1, [raw(1, "a")])
+      yield* s.send(2, [raw(1, "b")])
+      yield* output.awaitCount(2)
+      yield* s.end
+      const st = yield* s.status
+      assert.strictEqual(st.code, grpc.status.OK)
+      assert.deepStrictEqual(s.acks, [1])
+    }))
+
+  it.scopedLive("--reject-status CODE --reject-count K rejects the first K streams, then recovers", () =>
+    Effect.gen(function*() {
+      const { server } = yield* startIntake({ faults: { rejectStatus: grpc.status.UNAVAILABLE, rejectCount: 2 } })
+      for (let i = 0; i < 2; i++) {
+        const s = yield* openTestStream(server.port, { apiKey: KEY })
+        assert.strictEqual((yield* s.status).code, grpc.status.UNAVAILABLE)
+      }
+      const s = yield* openTestStream(server.port, { apiKey: KEY })
+      yield* s.send(1, [raw(1, "ok")])
+      yield* s.awaitAcks(1)
+    }))
+
+  it.live("closing the scope mid-stream acks what was in hand, ends the stream UNAVAILABLE and frees the port", () =>
+    Effect.gen(function*() {
+      const listeners = () => process.getActiveResourcesInfo().filter((r) => r === "TCPServerWrap").length
+      const listenersBefore = listeners()
+      const scope = yield* Scope.make()
+      const { server, output } = yield* Scope.extend(startIntake(), scope)
+      const clientScope = yield* Scope.make()
+      const s = yield* Scope.extend(openTestStream(server.port, { apiKey: KEY }), clientScope)
+      yield* s.send(1, [raw(1, "kept")])
+      yield* s.awaitAcks(1)
+      assert.strictEqual(listeners(), listenersBefore + 1)
+      yield* Scope.close(scope, Exit.void)
+      const st = yield* s.status
+      assert.strictEqual(st.code, grpc.status.UNAVAILABLE)
+      assert.match(st.details, /shutting down/)
+      assert.deepStrictEqual((yield* output.all).map((r) => r.message), ["kept"])
+      assert.strictEqual(listeners(), listenersBefore)
+      assert.isTrue(yield* portIsFree(server.port))
+      yield* Scope.close(clientScope, Exit.void)
+    }))
+})
