@@ -4,10 +4,11 @@
  */
 import { Command } from "@effect/cli"
 import { intakeCommand } from "./intake.js"
+import { logsCommand } from "./logsSend.js"
 
 export const ddAgent = Command.make("dd-agent").pipe(
   Command.withDescription("Datadog agent subsystems as Effect services"),
-  Command.withSubcommands([intakeCommand])
+  Command.withSubcommands([intakeCommand, logsCommand])
 )
 
 /** Parses `argv` (as `process.argv`) and runs the chosen command. */
