@@ -1,5 +1,5 @@
 /**
- * Accumulates translated logs into batches and seals them into payloads: flush at `maxEntries` logs, before a
+ * Accumulates translated logs into batches and seals them into payloads: seal on reaching `maxEntries` logs, before a
  * log whose content would push the batch over `maxContentBytes`, or when the caller's max-wait timer fires.
  * Delta encoding restarts at every batch. A log over the content limit is rejected, but the definitions its
  * translation produced stay in the batch, so the server never sees a reference it was not given.
@@ -54,7 +54,7 @@ export class Batcher {
   add(msg: LogMessage): LogRejected | undefined {
     const size = Buffer.byteLength(msg.content)
     // Seal first, so the definitions this log triggers land in the same batch as the log.
-    if (this.logs > 0 && (this.logs >= this.config.maxEntries || this.contentBytes + size > this.config.maxContentBytes)) {
+    if (this.logs > 0 && this.contentBytes + size > this.config.maxContentBytes) {
       this.flush()
     }
     this.takeDeletes()
@@ -72,6 +72,7 @@ export class Batcher {
     this.datums.push(this.delta.encode(record))
     this.logs++
     this.contentBytes += size
+    if (this.logs >= this.config.maxEntries) this.flush()
     return undefined
   }
 
