@@ -58,6 +58,8 @@ export class Dictionary {
   intern(value: string, onDefine: (entry: DictEntry) => void): DictEntry {
     let entry = this.live.get(value)
     if (entry !== undefined) {
+      // Already referenced by the open batch: nothing to update (recency is tracked per batch).
+      if (entry.lastBatch === this.openBatch) return entry
       // Move to the most-recently-used end.
       this.live.delete(value)
       this.live.set(value, entry)

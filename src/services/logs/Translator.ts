@@ -21,6 +21,11 @@ export const rawContent: ContentTranslator = {
 export class Translator {
   private lastTags: ReadonlyArray<string> | undefined = undefined
   private lastJoined: string | LogRejected = ""
+  private out: Array<Datum> = []
+  // Created once: translating a log allocates no closure.
+  private readonly define = (e: DictEntry): void => {
+    this.out.push({ _tag: "DictEntryDefine", id: e.id, value: e.value })
+  }
 
   constructor(
     readonly dictionary: Dictionary,
@@ -40,9 +45,8 @@ export class Translator {
     }
     const joined = this.joinTags(msg.tags)
     if (typeof joined !== "string") return joined
-    const define = (e: DictEntry) => {
-      defines.push({ _tag: "DictEntryDefine", id: e.id, value: e.value })
-    }
+    this.out = defines
+    const define = this.define
     const tags = joined === "" ? null : { _tag: "DictIndex" as const, id: this.dictionary.intern(joined, define).id }
     const status = msg.status === undefined || msg.status === ""
       ? undefined
