@@ -7,6 +7,7 @@ import { Args, Command, Options } from "@effect/cli"
 import { Config, Console, Data, Effect, Fiber, Option, Redacted, Schedule } from "effect"
 import * as Fs from "node:fs"
 import { StringDecoder } from "node:string_decoder"
+import * as Zlib from "node:zlib"
 import { layerSenderGrpc } from "../layers/logs/SenderLive.js"
 import type { LogMessage } from "../services/logs/LogMessage.js"
 import { LogsSender, type LogsSenderService, type SendReport } from "../services/logs/Sender.js"
@@ -127,6 +128,9 @@ export const logsSendCommand = Command.make(
       if (Option.isSome(args.source)) tagList.push(`source:${args.source.value}`)
       const bad = tagList.find((t) => t.includes(","))
       if (bad !== undefined) return yield* new UsageError({ message: `--service/--source: '${bad}' contains ',' (the wire joins tags with ',')` })
+      if (args.compression === "zstd" && typeof (Zlib as { zstdCompressSync?: unknown }).zstdCompressSync !== "function") {
+        return yield* new UsageError({ message: `--compression zstd needs Node.js >= 22.15 (this is ${process.version}); use --compression identity` })
+      }
       const config = makeSenderConfig({
         workers: args.workers,
         encoding: args.compression,

@@ -253,4 +253,18 @@ describe("StreamWorker with the fake transport", () => {
       assert.strictEqual(report.acked, new Set(fake.received().map((l) => l.message)).size)
       assert.isTrue(fake.streams.every((s) => s.ended !== undefined))
     }))
+
+  it.scoped("a defect inside the driver ends the worker with a report instead of hanging producers or shutdown", () =>
+    Effect.gen(function*() {
+      const { fake, worker } = yield* setup()
+      fake.throwOnSend = true
+      yield* worker.offer(makeLogs(10))
+      yield* stream(fake, 1)
+      const report = yield* worker.shutdown
+      assert.deepStrictEqual([report.acked, report.unacked, report.reason], [0, 10, "failed"])
+      assert.include(report.problem?.message ?? "", "send threw")
+      const offered = yield* worker.offer(makeLogs(1)).pipe(Effect.flip)
+      assert.strictEqual(offered._tag, "SenderStopped")
+      assert.isTrue(fake.streams.every((s) => s.ended !== undefined))
+    }))
 })

@@ -52,6 +52,8 @@ export interface FakeTransport {
   /** Every log received, over all streams, in arrival order. */
   readonly received: () => ReadonlyArray<ReconstructedLog>
   autoAck: boolean
+  /** Make `send` throw (a bug in a transport), to test that the worker survives it. */
+  throwOnSend: boolean
 }
 
 export const makeFakeTransport = (options: FakeTransportOptions = {}): Effect.Effect<FakeTransport> =>
@@ -89,6 +91,7 @@ export const makeFakeTransport = (options: FakeTransportOptions = {}): Effect.Ef
         }
         const session = {
           send: (batchId: number, data: Uint8Array) => {
+            if (fake.throwOnSend) throw new Error("fake transport: send threw")
             if (stream.ended !== undefined || stream.halfClosed) {
               stream.errors.push(`batch ${batchId} written after the call finished`)
               return
@@ -131,7 +134,8 @@ export const makeFakeTransport = (options: FakeTransportOptions = {}): Effect.Ef
         for (let i = 0; i < n; i++) openFailures.push({ code, details })
       },
       received: () => streams.flatMap((s) => s.batches.flatMap((b) => b.logs)),
-      autoAck: options.autoAck ?? false
+      autoAck: options.autoAck ?? false,
+      throwOnSend: false
     }
     return fake
   })

@@ -6,7 +6,7 @@
  * Producers hand over chunks of logs through a bounded queue; the driver takes input only while the
  * inflight tracker has room, which is the backpressure towards producers.
  */
-import { Chunk, Deferred, Effect, FiberMap, Metric, Option, Queue, Random, type Scope } from "effect"
+import { Cause, Chunk, Deferred, Effect, FiberMap, Metric, Option, Queue, Random, type Scope } from "effect"
 import { encodeBatchData } from "./BatchCodec.js"
 import { Batcher } from "./Batcher.js"
 import { Dictionary } from "./Dictionary.js"
@@ -126,6 +126,7 @@ export const makeStreamWorker = (
       retransmittedBatches: 0,
       rotations: 0
     }
+    let stopFlag = false
     let lastRejection: LogRejected | undefined
     let problem: StreamProblem | undefined
     let wasFull = false
@@ -344,9 +345,9 @@ export const makeStreamWorker = (
       return n
     })
 
-    const complete = Effect.gen(function*() {
+    const complete = (graceful: boolean) => Effect.gen(function*() {
       // Let half-closing streams receive their final status, then stop everything still running.
-      yield* FiberMap.awaitEmpty(streams).pipe(Effect.timeoutOption(config.halfCloseGraceMs))
+      if (graceful) yield* FiberMap.awaitEmpty(streams).pipe(Effect.timeoutOption(config.halfCloseGraceMs))
       yield* FiberMap.clear(streams)
       yield* FiberMap.clear(timers)
       const pendingInput = yield* remainingInputLogs
@@ -361,14 +362,26 @@ export const makeStreamWorker = (
       })
     })
 
+    // A defect in the driver must not leave producers or `shutdown` waiting forever: record it as a terminal
+    // problem, release producers, and report the exact counts like any other end.
+    const crashed = (cause: Cause.Cause<unknown>) =>
+      Effect.gen(function*() {
+        yield* Effect.logError("logs stream worker crashed", cause)
+        problem = { failureClass: "fatal", code: GrpcCode.INTERNAL, message: `stream worker crashed: ${Cause.squash(cause)}` }
+        finished = "failed"
+        stopFlag = true
+        yield* Deferred.succeed(stopRequested, undefined)
+        yield* complete(false)
+      })
+
     yield* loop.pipe(
-      Effect.zipRight(complete),
+      Effect.zipRight(complete(true)),
+      Effect.catchAllCause((cause) => Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : crashed(cause)),
       Effect.annotateLogs("worker", worker),
       Effect.interruptible,
       Effect.forkScoped
     )
 
-    let stopFlag = false
     const requestStop = Effect.suspend(() => {
       if (stopFlag) return Effect.void
       stopFlag = true
