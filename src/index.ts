@@ -3,3 +3,4 @@
  */
 export * as Cli from "./programs/cli.js"
 export * as Logs from "./services/logs/index.js"
+export * as LogsSenderLayers from "./layers/logs/senderLayers.js"
