@@ -62,6 +62,7 @@ const startIntake = Effect.acquireRelease(
     const out = Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), "logs-bench-")), "intake.jsonl")
     const child = ChildProcess.spawn(process.execPath, [Path.resolve("bin/dd-agent.js"), "intake", "--listen", "127.0.0.1:0", "--api-key", KEY, "--out", out], { stdio: ["ignore", "pipe", "inherit"] })
     child.once("error", (e) => resume(Effect.fail(e)))
+    child.once("exit", (code) => resume(Effect.fail(new Error(`intake exited (${code}) before listening`))))
     Readline.createInterface({ input: child.stdout! }).once("line", (l) => resume(Effect.succeed({ child, port: (JSON.parse(l) as { listening: number }).listening, out })))
   }),
   ({ child }) => Effect.async<void>((resume) => {
@@ -112,6 +113,7 @@ const program = Effect.gen(function*() {
   const rssBefore = process.memoryUsage().rss
   const cpu0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
+  let offeredAt = t0
   const { report, status } = yield* Effect.gen(function*() {
     const sender = yield* makeSender(config)
     for (let i = 0; i < totalLines; i += chunk) {
@@ -119,6 +121,7 @@ const program = Effect.gen(function*() {
       for (let j = i; j < Math.min(totalLines, i + chunk); j++) logs.push({ content: lineAt(j), timestamp: baseTs + j, tags, status: "info" })
       yield* sender.send(logs)
     }
+    offeredAt = process.hrtime.bigint()
     const report = yield* sender.shutdown
     return { report, status: yield* sender.status }
   }).pipe(
@@ -157,7 +160,8 @@ const program = Effect.gen(function*() {
   ]
   console.log(`${totalLines.toLocaleString("en-US")} lines from ${source}, avg ${(rawBytes / totalLines).toFixed(0)} B; intake in a separate process on loopback\n`)
   printTable(rows as Array<Record<string, string | number>>)
-  console.log(`\nacked ${report.acked}, unacked ${report.unacked}, intake wrote ${received} logs; ${seconds.toFixed(2)} s; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (start ${(rssBefore / 2 ** 20).toFixed(0)} MiB)`)
+  console.log(`\nall lines handed to the sender after ${(Number(offeredAt - t0) / 1e9).toFixed(2)} s`)
+  console.log(`acked ${report.acked}, unacked ${report.unacked}, intake wrote ${received} logs; ${seconds.toFixed(2)} s; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (start ${(rssBefore / 2 ** 20).toFixed(0)} MiB)`)
   writeResults("logs-send", {
     machine: machine(),
     lines: totalLines,
