@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Scope, TestClock } from "effect"
+import { Cause, Effect, Exit, Fiber, Metric, Scope, TestClock } from "effect"
+import * as M from "../../src/services/logs/metrics.js"
 import { type FakeStream, makeFakeTransport } from "../../src/layers/logs/FakeStreamTransport.js"
 import type { SenderConfigInput } from "../../src/services/logs/SenderConfig.js"
 import { GrpcCode } from "../../src/services/logs/senderErrors.js"
@@ -46,9 +47,11 @@ describe("StreamWorker with the fake transport", () => {
   it.scoped("delivers logs byte-exact, acks them and half-closes on shutdown", () =>
     Effect.gen(function*() {
       const { fake, worker } = yield* setup({}, true)
+      const ackedBefore = (yield* Metric.value(M.logsAcked)).count
       const logs = makeLogs(95)
       yield* worker.offer(logs)
       const report = yield* worker.shutdown
+      assert.strictEqual((yield* Metric.value(M.logsAcked)).count - ackedBefore, 95)
       assert.deepStrictEqual(report, { worker: 0, acked: 95, unacked: 0, rejected: 0, reason: "drained", problem: undefined })
       const got = fake.received()
       assert.deepStrictEqual(got.map((g) => [g.message, g.timestamp, g.tags, g.status]), logs.map((l) => [l.content, l.timestamp, l.tags.join(","), l.status]))
