@@ -6,7 +6,8 @@ export interface LogMessage {
   readonly timestamp: number
   /**
    * Tags such as `service:web`. The contract joins them with ",", so a tag may not contain ","
-   * (such a log is rejected with `LogRejected { reason: "TagContainsComma" }`).
+   * (such a log is rejected with `LogRejected { reason: "TagContainsComma" }`). Treated as immutable: the
+   * translator reuses the joined string while consecutive logs pass the same array.
    */
   readonly tags: ReadonlyArray<string>
   readonly status?: string | undefined
