@@ -5,12 +5,13 @@
 import { Command } from "@effect/cli"
 import { intakeCommand } from "./intake.js"
 import { loaderCommand } from "./loader.js"
+import { logsCommand } from "./logsSend.js"
 import { processesCommand } from "./processes.js"
 import { snapshotCommand } from "./snapshot.js"
 
 export const ddAgent = Command.make("dd-agent").pipe(
   Command.withDescription("Datadog agent subsystems as Effect services"),
-  Command.withSubcommands([intakeCommand, processesCommand, snapshotCommand, loaderCommand])
+  Command.withSubcommands([intakeCommand, logsCommand, processesCommand, snapshotCommand, loaderCommand])
 )
 
 /** Parses `argv` (as `process.argv`) and runs the chosen command. */

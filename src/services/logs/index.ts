@@ -9,3 +9,29 @@ export * from "./DeltaEncoder.js"
 export * from "./errors.js"
 export { compilePattern, type CompiledPattern, rebuild } from "./Pattern.js"
 export * from "./StreamDecoder.js"
+
+// The sender: translation, batching, inflight tracking, the stream worker and its driver.
+/** A log as handed to the sender. */
+export type { LogMessage } from "./LogMessage.js"
+/** Sender-side string dictionary: bounded LRU whose deletes wait for unacknowledged batches. */
+export * from "./Dictionary.js"
+/** LogMessage → dictionary definitions + log record (raw content; pattern extraction plugs in here). */
+export * from "./Translator.js"
+/** Batches (max entries / content bytes / wait), per-batch delta encoding, compression. */
+export * from "./Batcher.js"
+export type { Payload } from "./Payload.js"
+/** FIFO of payloads with sent/unsent regions, bounded by count and bytes, and the acknowledged snapshot. */
+export * from "./InflightTracker.js"
+/** The pure stream worker reducer: phases, events, commands, backoff and jitter. */
+export * as StreamWorkerMachine from "./StreamWorkerMachine.js"
+/** The port a stream worker talks through (gRPC live layer, in-memory fake for tests). */
+export * from "./StreamTransport.js"
+/** The driver fiber of one stream worker, and the N-worker sender service. */
+export * from "./StreamWorker.js"
+export * from "./Sender.js"
+/** Sender settings with defaults and validation. */
+export * from "./SenderConfig.js"
+/** Typed errors and the contract's gRPC error classes. */
+export * from "./senderErrors.js"
+/** Effect metrics of the sender. */
+export * as SenderMetrics from "./metrics.js"

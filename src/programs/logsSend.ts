@@ -1,0 +1,187 @@
+/**
+ * `dd-agent logs send`: ships files (or stdin), one log per line, over the stateful stream and exits 0 only
+ * when every line was acknowledged; otherwise it fails with the exact counts. On a terminal, a progress line
+ * is kept on stderr.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { Config, Console, Data, Effect, Fiber, Option, Redacted, Schedule } from "effect"
+import * as Fs from "node:fs"
+import { StringDecoder } from "node:string_decoder"
+import * as Zlib from "node:zlib"
+import { layerSenderGrpc } from "../layers/logs/SenderLive.js"
+import type { LogMessage } from "../services/logs/LogMessage.js"
+import { LogsSender, type LogsSenderService, type SendReport } from "../services/logs/Sender.js"
+import { makeSenderConfig } from "../services/logs/SenderConfig.js"
+import { SenderConfigError } from "../services/logs/senderErrors.js"
+import { parseHostPort, UsageError } from "./hostPort.js"
+
+export class LogsSendIncomplete extends Data.TaggedError("LogsSendIncomplete")<{ readonly message: string }> {}
+export class InputReadError extends Data.TaggedError("InputReadError")<{ readonly message: string }> {}
+
+const endpoint = Options.text("endpoint").pipe(Options.withDescription("intake HOST:PORT"))
+const insecure = Options.boolean("insecure").pipe(Options.withDescription("plaintext HTTP/2 (loopback only); TLS otherwise"))
+const apiKey = Options.redacted("api-key").pipe(
+  Options.withDescription("API key sent as dd-api-key (default: $DD_API_KEY)"),
+  Options.withFallbackConfig(Config.redacted("DD_API_KEY")),
+  Options.optional
+)
+const workers = Options.integer("workers").pipe(Options.withDescription("stream workers on the shared channel"), Options.withDefault(1))
+const compression = Options.choice("compression", ["zstd", "identity"]).pipe(Options.withDefault("zstd" as const))
+const compressionLevel = Options.integer("compression-level").pipe(Options.withDefault(1))
+const tags = Options.text("tags").pipe(Options.withDescription("comma-separated tags, e.g. env:prod,team:a"), Options.optional)
+const service = Options.text("service").pipe(Options.optional)
+const source = Options.text("source").pipe(Options.optional)
+const status = Options.text("status").pipe(Options.optional)
+const shutdownTimeout = Options.integer("shutdown-timeout-ms").pipe(
+  Options.withDescription("how long to wait for the last acknowledgements"),
+  Options.withDefault(10_000)
+)
+const files = Args.file({ name: "FILE", exists: "yes" }).pipe(Args.repeated)
+
+/** Lines per chunk handed to the sender: one Effect step per chunk, never per line. */
+const chunkLines = 1000
+
+interface Counters {
+  linesRead: number
+}
+
+/** Reads a byte stream as lines and hands them to the sender in chunks. Returns false if the sender stopped. */
+const shipStream = (
+  open: () => NodeJS.ReadableStream,
+  name: string,
+  sender: LogsSenderService,
+  template: Omit<LogMessage, "content" | "timestamp">,
+  counters: Counters
+) =>
+  Effect.gen(function*() {
+    const stream = yield* Effect.acquireRelease(Effect.sync(open), (s) => Effect.sync(() => (s as Fs.ReadStream).destroy?.()))
+    const iterator = stream[Symbol.asyncIterator]()
+    const decoder = new StringDecoder("utf8")
+    let rest = ""
+    let pending: Array<LogMessage> = []
+    const push = (content: string, timestamp: number) => {
+      pending.push({ content, timestamp, tags: template.tags, status: template.status })
+    }
+    const flushPending = Effect.suspend(() => {
+      if (pending.length === 0) return Effect.succeed(true)
+      const chunk = pending
+      pending = []
+      counters.linesRead += chunk.length
+      return sender.send(chunk).pipe(Effect.as(true), Effect.catchTag("SenderStopped", () => Effect.succeed(false)))
+    })
+    while (true) {
+      const next = yield* Effect.tryPromise({
+        try: () => iterator.next(),
+        catch: (e) => new InputReadError({ message: `reading ${name}: ${(e as Error).message}` })
+      })
+      const text = next.done === true ? rest + decoder.end() : rest + decoder.write(next.value as Buffer)
+      const now = Date.now()
+      let start = 0
+      for (let nl = text.indexOf("\n", start); nl !== -1; nl = text.indexOf("\n", start)) {
+        push(text.slice(start, nl), now)
+        start = nl + 1
+        if (pending.length >= chunkLines && !(yield* flushPending)) return false
+      }
+      rest = text.slice(start)
+      if (next.done === true) {
+        if (rest.length > 0) push(rest, now)
+        return yield* flushPending
+      }
+      if (!(yield* flushPending)) return false
+    }
+  }).pipe(Effect.scoped)
+
+const progressLine = (sender: LogsSenderService, counters: Counters) =>
+  Effect.gen(function*() {
+    const st = yield* sender.status
+    let acked = 0
+    let wire = 0
+    for (const w of st) {
+      acked += w.logsAcked
+      wire += w.bytesOnWire
+    }
+    const states = st.map((w) => w.phase).join(",")
+    process.stderr.write(`\rread ${counters.linesRead}  acked ${acked}  ${(wire / 1e6).toFixed(1)} MB on the wire  stream ${states}   `)
+  })
+
+const summary = (report: SendReport, counters: Counters) => ({
+  linesRead: counters.linesRead,
+  acked: report.acked,
+  unacked: report.unacked,
+  rejected: report.rejected,
+  notAccepted: counters.linesRead - report.acked - report.unacked - report.rejected,
+  problems: report.workers.flatMap((w) => (w.problem === undefined ? [] : [`worker ${w.worker}: ${w.problem.message} (gRPC ${w.problem.code})`]))
+})
+
+export const logsSendCommand = Command.make(
+  "send",
+  { endpoint, insecure, apiKey, workers, compression, compressionLevel, tags, service, source, status, shutdownTimeout, files },
+  (args) =>
+    Effect.gen(function*() {
+      const { host, port } = yield* parseHostPort(args.endpoint, "--endpoint")
+      const key = yield* Option.match(args.apiKey, {
+        onNone: () => Effect.fail(new UsageError({ message: "--api-key (or DD_API_KEY) is required" })),
+        onSome: (k) => Effect.succeed(Redacted.make(Redacted.value(k)))
+      })
+      const tagList = Option.match(args.tags, { onNone: () => [] as Array<string>, onSome: (t) => t.split(",").filter((x) => x !== "") })
+      if (Option.isSome(args.service)) tagList.push(`service:${args.service.value}`)
+      if (Option.isSome(args.source)) tagList.push(`source:${args.source.value}`)
+      const bad = tagList.find((t) => t.includes(","))
+      if (bad !== undefined) return yield* new UsageError({ message: `--service/--source: '${bad}' contains ',' (the wire joins tags with ',')` })
+      if (args.compression === "zstd" && typeof (Zlib as { zstdCompressSync?: unknown }).zstdCompressSync !== "function") {
+        return yield* new UsageError({ message: `--compression zstd needs Node.js >= 22.15 (this is ${process.version}); use --compression identity` })
+      }
+      const config = makeSenderConfig({
+        workers: args.workers,
+        encoding: args.compression,
+        compressionLevel: args.compressionLevel,
+        machine: { shutdownTimeoutMs: args.shutdownTimeout }
+      })
+      if (config instanceof SenderConfigError) return yield* new UsageError({ message: `--${config.setting}: ${config.message}` })
+      const template = { tags: tagList, status: Option.getOrUndefined(args.status) }
+      const counters: Counters = { linesRead: 0 }
+
+      const report = yield* Effect.gen(function*() {
+        const sender = yield* LogsSender
+        const tty = process.stderr.isTTY === true
+        const progress = tty
+          ? yield* progressLine(sender, counters).pipe(Effect.repeat(Schedule.spaced("500 millis")), Effect.interruptible, Effect.forkScoped)
+          : undefined
+        // A worker that gave up (e.g. the key was refused) stops the input instead of blocking it forever.
+        yield* sender.status.pipe(
+          Effect.repeat({ schedule: Schedule.spaced("250 millis"), until: (st) => st.some((w) => w.phase === "failed") }),
+          Effect.zipRight(sender.shutdown),
+          Effect.interruptible,
+          Effect.forkScoped
+        )
+        const inputs = args.files.length === 0
+          ? [{ name: "stdin", open: () => process.stdin as NodeJS.ReadableStream }]
+          : args.files.map((f) => ({ name: f, open: () => Fs.createReadStream(f, { highWaterMark: 1 << 20 }) as NodeJS.ReadableStream }))
+        for (const input of inputs) {
+          if (!(yield* shipStream(input.open, input.name, sender, template, counters))) break
+        }
+        const report = yield* sender.shutdown
+        if (progress !== undefined) {
+          yield* Fiber.interrupt(progress)
+          yield* progressLine(sender, counters)
+          process.stderr.write("\n")
+        }
+        return report
+      }).pipe(Effect.scoped, Effect.provide(layerSenderGrpc(config, { host, port, apiKey: key, insecure: args.insecure })))
+
+      const s = summary(report, counters)
+      if (report.complete && s.notAccepted === 0) {
+        yield* Console.error(JSON.stringify({ ok: true, ...s }))
+        return
+      }
+      return yield* new LogsSendIncomplete({
+        message: `not every line was acknowledged: ${JSON.stringify(s)}`
+      })
+    })
+).pipe(Command.withDescription("ship log lines over the stateful stream; exit 0 only when all are acknowledged"))
+
+export const logsCommand = Command.make("logs").pipe(
+  Command.withDescription("the stateful logs stream"),
+  Command.withSubcommands([logsSendCommand])
+)
+

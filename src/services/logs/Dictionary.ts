@@ -1,0 +1,130 @@
+/**
+ * The sender's string dictionary (tag sets, statuses): ids allocated by the sender, bounded by entry count and
+ * by bytes with LRU eviction. An evicted entry leaves the lookup at once (later logs get a fresh id and a fresh
+ * define), but its `DictEntryDelete` is released only when no unacknowledged batch references the id, so a
+ * replayed batch never meets a deleted id. Ids are never reused. Pure and synchronous: the stream worker's
+ * driver fiber owns one instance.
+ */
+import type { DictEntryDelete } from "./Datum.js"
+
+export interface DictEntry {
+  readonly id: number
+  readonly value: string
+  /** UTF-8 size of `value`. */
+  readonly bytes: number
+  /** Batches (open or unacknowledged) that reference this id. */
+  refs: number
+  /** Sequence number of the last batch that took a reference (dedupes references within a batch). */
+  lastBatch: number
+  evicted: boolean
+}
+
+export interface DictionaryLimits {
+  readonly maxEntries: number
+  readonly maxBytes: number
+}
+
+export const defaultDictionaryLimits: DictionaryLimits = { maxEntries: 4096, maxBytes: 4 * 1024 * 1024 }
+
+export interface DictionaryStats {
+  readonly entries: number
+  readonly bytes: number
+  /** Evicted entries whose delete waits for unacknowledged batches. */
+  readonly pendingEvictions: number
+  readonly evictions: number
+}
+
+export class Dictionary {
+  /** Live entries in LRU order: the first key is the least recently used. */
+  private readonly live = new Map<string, DictEntry>()
+  private liveBytes = 0
+  private nextId = 1
+  private openBatch = 1
+  private openRefs: Array<DictEntry> = []
+  private readonly deletes: Array<DictEntryDelete> = []
+  private waiting = 0
+  private evictionCount = 0
+
+  constructor(readonly limits: DictionaryLimits = defaultDictionaryLimits) {
+    if (!(limits.maxEntries >= 1) || !(limits.maxBytes >= 1)) {
+      throw new RangeError(`dictionary limits must be >= 1 (got ${limits.maxEntries} entries, ${limits.maxBytes} bytes)`)
+    }
+  }
+
+  /**
+   * Returns the entry for `value`, referenced by the open batch. `onDefine` is called when the value is new
+   * (the caller emits the DictEntryDefine). Eviction never removes an entry the open batch references.
+   */
+  intern(value: string, onDefine: (entry: DictEntry) => void): DictEntry {
+    let entry = this.live.get(value)
+    if (entry !== undefined) {
+      // Already referenced by the open batch: nothing to update (recency is tracked per batch).
+      if (entry.lastBatch === this.openBatch) return entry
+      // Move to the most-recently-used end.
+      this.live.delete(value)
+      this.live.set(value, entry)
+    } else {
+      entry = { id: this.nextId++, value, bytes: Buffer.byteLength(value), refs: 0, lastBatch: 0, evicted: false }
+      this.live.set(value, entry)
+      this.liveBytes += entry.bytes
+      onDefine(entry)
+    }
+    if (entry.lastBatch !== this.openBatch) {
+      entry.lastBatch = this.openBatch
+      entry.refs++
+      this.openRefs.push(entry)
+    }
+    this.evict()
+    return entry
+  }
+
+  /** Closes the open batch: returns the entries it references (to release on acknowledgement). */
+  sealBatch(): ReadonlyArray<DictEntry> {
+    const refs = this.openRefs
+    this.openRefs = []
+    this.openBatch++
+    return refs
+  }
+
+  /** Releases an acknowledged batch's references; evicted entries that nobody references get their delete. */
+  release(refs: ReadonlyArray<DictEntry>): void {
+    for (const e of refs) {
+      e.refs--
+      if (e.refs === 0 && e.evicted) {
+        this.waiting--
+        this.deletes.push({ _tag: "DictEntryDelete", id: e.id })
+      }
+    }
+  }
+
+  /** Deletes that may now go on the wire (in the next batch). */
+  takeDeletes(): ReadonlyArray<DictEntryDelete> {
+    if (this.deletes.length === 0) return noDeletes
+    return this.deletes.splice(0, this.deletes.length)
+  }
+
+  get hasDeletes(): boolean {
+    return this.deletes.length > 0
+  }
+
+  get stats(): DictionaryStats {
+    return { entries: this.live.size, bytes: this.liveBytes, pendingEvictions: this.waiting, evictions: this.evictionCount }
+  }
+
+  private evict(): void {
+    if (this.live.size <= this.limits.maxEntries && this.liveBytes <= this.limits.maxBytes) return
+    for (const [value, e] of this.live) {
+      if (this.live.size <= this.limits.maxEntries && this.liveBytes <= this.limits.maxBytes) break
+      // The open batch may still be collecting references to it: keep it until the batch is sealed.
+      if (e.lastBatch === this.openBatch) continue
+      this.live.delete(value)
+      this.liveBytes -= e.bytes
+      e.evicted = true
+      this.evictionCount++
+      if (e.refs === 0) this.deletes.push({ _tag: "DictEntryDelete", id: e.id })
+      else this.waiting++
+    }
+  }
+}
+
+const noDeletes: ReadonlyArray<DictEntryDelete> = []

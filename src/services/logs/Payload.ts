@@ -1,0 +1,18 @@
+/** One sealed batch: the unit of inflight tracking, batch ids, acks and retransmission. */
+import type { Datum } from "./Datum.js"
+import type { DictEntry } from "./Dictionary.js"
+
+export interface Payload {
+  /** Monotonic per worker, for ordering and diagnostics (not the wire batch id). */
+  readonly seq: number
+  /** The bytes of `StatefulBatch.data` (compressed DatumSequence). */
+  readonly data: Uint8Array
+  /** Serialized DatumSequence size before compression. */
+  readonly uncompressedBytes: number
+  /** Logs in the batch (state datums are not logs). */
+  readonly logCount: number
+  /** Defines and deletes in wire order: applied to the acknowledged snapshot when the batch is acked. */
+  readonly stateChanges: ReadonlyArray<Datum>
+  /** Dictionary entries the batch references, released on acknowledgement. */
+  readonly dictRefs: ReadonlyArray<DictEntry>
+}

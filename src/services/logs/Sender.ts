@@ -1,0 +1,58 @@
+/**
+ * The logs sender: N stream workers sharing one transport (one gRPC channel per endpoint), fed round-robin
+ * one chunk at a time. Shutdown stops every worker in parallel and sums their exact reports.
+ */
+import { Context, Effect, type Scope } from "effect"
+import type { LogMessage } from "./LogMessage.js"
+import type { SenderConfig } from "./SenderConfig.js"
+import type { SenderStopped } from "./senderErrors.js"
+import { makeStreamWorker, type WorkerReport, type WorkerStatus } from "./StreamWorker.js"
+import type { StreamTransport } from "./StreamTransport.js"
+
+export interface SendReport {
+  readonly acked: number
+  readonly unacked: number
+  readonly rejected: number
+  /** True when every log offered was acknowledged. */
+  readonly complete: boolean
+  readonly workers: ReadonlyArray<WorkerReport>
+}
+
+export interface LogsSenderService {
+  /** Hands a chunk of logs to the next worker; waits while that worker is full. */
+  readonly send: (logs: ReadonlyArray<LogMessage>) => Effect.Effect<void, SenderStopped>
+  readonly shutdown: Effect.Effect<SendReport>
+  readonly status: Effect.Effect<ReadonlyArray<WorkerStatus>>
+}
+
+export class LogsSender extends Context.Tag("dd-agent-effect/LogsSender")<LogsSender, LogsSenderService>() {}
+
+export const summarize = (workers: ReadonlyArray<WorkerReport>): SendReport => {
+  let acked = 0
+  let unacked = 0
+  let rejected = 0
+  for (const w of workers) {
+    acked += w.acked
+    unacked += w.unacked
+    rejected += w.rejected
+  }
+  return { acked, unacked, rejected, complete: unacked === 0 && rejected === 0, workers }
+}
+
+export const makeSender = (config: SenderConfig): Effect.Effect<LogsSenderService, never, Scope.Scope | StreamTransport> =>
+  Effect.gen(function*() {
+    const workers = yield* Effect.forEach(Array.from({ length: config.workers }, (_, i) => i), (i) => makeStreamWorker(config, i))
+    let next = 0
+    const send = (logs: ReadonlyArray<LogMessage>) =>
+      Effect.suspend(() => {
+        const w = workers[next]!
+        next = (next + 1) % workers.length
+        return w.offer(logs)
+      })
+    const shutdown = Effect.map(
+      Effect.forEach(workers, (w) => w.shutdown, { concurrency: "unbounded" }),
+      summarize
+    )
+    const status = Effect.forEach(workers, (w) => w.status)
+    return { send, shutdown, status } satisfies LogsSenderService
+  })

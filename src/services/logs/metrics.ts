@@ -1,0 +1,20 @@
+/** Effect metrics of the logs sender. Updated per batch or per event, never per log. */
+import { Metric } from "effect"
+
+export const batchesSent = Metric.counter("logs_sender_batches_sent", { description: "data batches written to a stream (retransmissions included)", incremental: true })
+export const batchesAcked = Metric.counter("logs_sender_batches_acked", { description: "data batches acknowledged", incremental: true })
+export const batchesRetransmitted = Metric.counter("logs_sender_batches_retransmitted", { description: "data batches written again after a rotation", incremental: true })
+export const snapshotsSent = Metric.counter("logs_sender_snapshots_sent", { description: "snapshot batches (id 0) written", incremental: true })
+export const logsSent = Metric.counter("logs_sender_logs_sent", { description: "logs in written batches", incremental: true })
+export const logsAcked = Metric.counter("logs_sender_logs_acked", { description: "logs in acknowledged batches", incremental: true })
+export const logsRejected = Metric.counter("logs_sender_logs_rejected", { description: "logs refused by the sender, by reason", incremental: true })
+export const bytesUncompressed = Metric.counter("logs_sender_bytes_uncompressed", { description: "serialized DatumSequence bytes of written batches", incremental: true })
+export const bytesCompressed = Metric.counter("logs_sender_bytes_compressed", { description: "compressed payload bytes of written batches", incremental: true })
+export const rotations = Metric.counter("logs_sender_rotations", { description: "stream rotations, by reason", incremental: true })
+export const stateTransitions = Metric.counter("logs_sender_state_transitions", { description: "stream worker state transitions, by from/to", incremental: true })
+export const backoffMillis = Metric.counter("logs_sender_backoff_ms", { description: "time spent waiting in backoff", incremental: true })
+export const streamErrors = Metric.counter("logs_sender_stream_errors", { description: "stream failures, by class", incremental: true })
+export const inflightPayloads = Metric.gauge("logs_sender_inflight_payloads", { description: "payloads held by the inflight tracker" })
+export const inflightBytes = Metric.gauge("logs_sender_inflight_bytes", { description: "compressed bytes held by the inflight tracker" })
+export const inflightFull = Metric.counter("logs_sender_inflight_full", { description: "times input was held back because the inflight tracker was full", incremental: true })
+export const dictionarySize = Metric.gauge("logs_sender_dictionary_entries", { description: "live dictionary entries" })

@@ -1,0 +1,26 @@
+/** Shared fixtures of the sender tests. */
+import type { LogMessage } from "../../src/services/logs/LogMessage.js"
+import { makeSenderConfig, type SenderConfig, type SenderConfigInput } from "../../src/services/logs/SenderConfig.js"
+import { SenderConfigError } from "../../src/services/logs/senderErrors.js"
+
+export const config = (input: SenderConfigInput = {}): SenderConfig => {
+  const c = makeSenderConfig({ encoding: "identity", ...input })
+  if (c instanceof SenderConfigError) throw new Error(c.message)
+  return c
+}
+
+const sharedTags = ["service:web", "env:test"]
+
+/** Deterministic logs: a few tag sets and statuses, distinct contents. */
+export const makeLogs = (n: number, from = 0): Array<LogMessage> => {
+  const out: Array<LogMessage> = []
+  for (let i = from; i < from + n; i++) {
+    out.push({
+      content: `line ${i} GET /api/v1/items/${i % 97} 200 ${i * 7 % 1000}ms`,
+      timestamp: 1_700_000_000_000 + i * 3,
+      tags: i % 5 === 0 ? [`host:h${i % 3}`, "env:test"] : sharedTags,
+      status: i % 7 === 0 ? "error" : "info"
+    })
+  }
+  return out
+}

@@ -1,0 +1,97 @@
+import { assert, describe, it } from "@effect/vitest"
+import { spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Readline from "node:readline"
+import { Deferred, Duration, Effect, Exit } from "effect"
+
+const bin = Path.resolve("bin/dd-agent.js")
+
+interface Exited {
+  readonly code: number | null
+  readonly stderr: string
+}
+
+/** Spawns `dd-agent ARGS`; the scope kills it if it is still running. */
+const spawnCli = (args: ReadonlyArray<string>, stdin?: string) =>
+  Effect.gen(function*() {
+    const exited = yield* Deferred.make<Exited>()
+    const firstLine = yield* Deferred.make<string, Error>()
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const child = spawn(process.execPath, [bin, ...args], { stdio: ["pipe", "pipe", "pipe"] })
+        let stderr = ""
+        child.stderr.on("data", (d) => { stderr += String(d) })
+        Readline.createInterface({ input: child.stdout }).once("line", (l) => Deferred.unsafeDone(firstLine, Exit.succeed(l)))
+        child.on("exit", (code) => {
+          Deferred.unsafeDone(firstLine, Exit.fail(new Error(`exited early: ${stderr}`)))
+          Deferred.unsafeDone(exited, Exit.succeed({ code, stderr }))
+        })
+        child.stdin.on("error", () => {})
+        if (stdin !== undefined) child.stdin.end(stdin)
+        return child
+      }),
+      (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+    )
+    return {
+      firstLine: Deferred.await(firstLine).pipe(Effect.timeout(Duration.seconds(30))),
+      exited: Deferred.await(exited).pipe(Effect.timeout(Duration.seconds(60)))
+    }
+  })
+
+const startIntake = (dir: string, faults: ReadonlyArray<string> = []) =>
+  Effect.gen(function*() {
+    const out = Path.join(dir, "intake.jsonl")
+    const intake = yield* spawnCli(["intake", "--listen", "127.0.0.1:0", "--api-key", "K1", "--out", out, ...faults])
+    const port = (JSON.parse(yield* intake.firstLine) as { listening: number }).listening
+    return { port, out }
+  })
+
+const tmp = Effect.acquireRelease(
+  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "logs-send-cli-"))),
+  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+)
+
+describe("dd-agent logs send (CLI)", () => {
+  it.scopedLive("delivers every line byte-exact and exits 0 while the intake resets streams and delays acks", () =>
+    Effect.gen(function*() {
+      const dir = yield* tmp
+      const { port, out } = yield* startIntake(dir, ["--reset-after-batches", "2", "--resets", "3", "--ack-delay-ms", "2"])
+      const lines = Array.from({ length: 6_000 }, (_, i) =>
+        i % 1000 === 7 ? "" : i % 333 === 0 ? `  ünïcødé ✓ line ${i}\t ` : `line ${i} GET /items/${i % 50} 200`)
+      const file = Path.join(dir, "in.log")
+      Fs.writeFileSync(file, lines.join("\n") + "\n")
+      const send = yield* spawnCli([
+        "logs", "send", "--endpoint", `127.0.0.1:${port}`, "--insecure", "--api-key", "K1",
+        "--tags", "env:test,team:x", "--service", "web", "--status", "warn", file
+      ])
+      const { code, stderr } = yield* send.exited
+      assert.strictEqual(code, 0, stderr)
+      const summary = JSON.parse(stderr.trim().split("\n").at(-1)!) as { ok: boolean; acked: number; linesRead: number }
+      assert.deepStrictEqual([summary.ok, summary.linesRead, summary.acked], [true, 6_000, 6_000])
+      const got = Fs.readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { message: string; tags: Array<string>; status: string })
+      const counts = new Map<string, number>()
+      for (const g of got) counts.set(g.message, (counts.get(g.message) ?? 0) + 1)
+      for (const l of lines) {
+        const n = counts.get(l) ?? 0
+        assert.isAbove(n, 0, `missing line '${l}'`)
+        counts.set(l, n - 1)
+      }
+      assert.deepStrictEqual(got[0]!.tags, ["env:test", "team:x", "service:web"])
+      assert.strictEqual(got[0]!.status, "warn")
+    }), { timeout: 90_000 })
+
+  it.scopedLive("a refused API key exits non-zero with the counts, without printing the key (stdin input)", () =>
+    Effect.gen(function*() {
+      const dir = yield* tmp
+      const { port } = yield* startIntake(dir)
+      const send = yield* spawnCli(["logs", "send", "--endpoint", `127.0.0.1:${port}`, "--insecure", "--api-key", "WRONG-KEY-123"], "a\nb\nc\n")
+      const { code, stderr } = yield* send.exited
+      assert.notStrictEqual(code, 0)
+      assert.include(stderr, "\"acked\":0")
+      assert.include(stderr, "\"unacked\":3")
+      assert.include(stderr, "gRPC 16")
+      assert.notInclude(stderr, "WRONG-KEY-123")
+    }), { timeout: 90_000 })
+})

@@ -1,0 +1,249 @@
+import { assert, describe, it } from "@effect/vitest"
+import {
+  backoffDelay,
+  type Command,
+  defaultMachineConfig,
+  type Event,
+  initialState,
+  lifetimeDelay,
+  type MachineConfig,
+  type MachineState,
+  step,
+  type StreamProblem
+} from "../../src/services/logs/StreamWorkerMachine.js"
+
+const cfg: MachineConfig = { ...defaultMachineConfig, streamLifetimeMs: 10_000, drainTimeoutMs: 5_000, backoffBaseMs: 1_000, backoffMaxMs: 10_000, maxProtocolErrors: 2 }
+
+const run = (s: MachineState, ...events: ReadonlyArray<Event>) => {
+  let state = s
+  const commands: Array<Command> = []
+  for (const e of events) {
+    const [next, cmds] = step(cfg, state, e)
+    state = next
+    commands.push(...cmds)
+  }
+  return { state, commands }
+}
+const tags = (cmds: ReadonlyArray<Command>) => cmds.map((c) => c._tag)
+const timerToken = (s: MachineState, t: keyof MachineState["timers"]) => s.timers[t]!
+const fire = (s: MachineState, timer: keyof MachineState["timers"]): Event => ({ _tag: "Timer", timer, token: timerToken(s, timer) })
+const transient: StreamProblem = { failureClass: "transient", code: 14, message: "unavailable" }
+const fatal: StreamProblem = { failureClass: "fatal", code: 16, message: "bad key" }
+const protocol: StreamProblem = { failureClass: "protocol", code: 3, message: "bad batch" }
+
+/** A worker with stream 1 active and `n` batches sent. */
+const active = (n = 0) => run(initialState(42), { _tag: "Start" }, { _tag: "StreamOpened", streamId: 1 }, ...(n > 0 ? [{ _tag: "Queued", count: n } as const] : []))
+
+describe("StreamWorkerMachine", () => {
+  it("start → connecting opens stream 1", () => {
+    const { state, commands } = run(initialState(1), { _tag: "Start" })
+    assert.strictEqual(state.phase, "connecting")
+    assert.deepStrictEqual(commands, [{ _tag: "Open", streamId: 1 }])
+  })
+
+  it("connecting → active: snapshot, lifetime (jittered), watchdog, then unsent payloads as 1, 2 …", () => {
+    const { state, commands } = run(initialState(1), { _tag: "Queued", count: 2 }, { _tag: "Start" }, { _tag: "StreamOpened", streamId: 1 })
+    assert.strictEqual(state.phase, "active")
+    assert.deepStrictEqual(tags(commands), ["Open", "SendSnapshot", "StartTimer", "StartTimer", "Send", "Send"])
+    const lifetime = commands.find((c) => c._tag === "StartTimer" && c.timer === "lifetime") as Extract<Command, { _tag: "StartTimer" }>
+    assert.isAtLeast(lifetime.delayMs, 9_000)
+    assert.isAtMost(lifetime.delayMs, 11_000)
+    assert.deepStrictEqual(commands.filter((c) => c._tag === "Send").map((c) => (c as { batchId: number }).batchId), [1, 2])
+    assert.strictEqual(state.unacked, 2)
+  })
+
+  it("lifetime jitter spreads workers: different seeds give different lifetimes within ±10 %", () => {
+    const lifetimes = new Set([1, 2, 3, 4, 5].map((seed) => {
+      const c = run(initialState(seed), { _tag: "Start" }, { _tag: "StreamOpened", streamId: 1 }).commands
+      const t = c.find((x) => x._tag === "StartTimer" && x.timer === "lifetime") as Extract<Command, { _tag: "StartTimer" }>
+      assert.isAtLeast(t.delayMs, 9_000)
+      assert.isAtMost(t.delayMs, 11_000)
+      return t.delayMs
+    }))
+    assert.isAbove(lifetimes.size, 1)
+    assert.strictEqual(lifetimeDelay(cfg, 0), 9_000)
+    assert.strictEqual(lifetimeDelay(cfg, 1), 11_000)
+  })
+
+  it("in-order acks pop payloads; ack 0 is the snapshot", () => {
+    const a = active(2)
+    const { state, commands } = run(a.state, { _tag: "Ack", streamId: 1, batchId: 0, ok: true }, { _tag: "Ack", streamId: 1, batchId: 1, ok: true }, { _tag: "Ack", streamId: 1, batchId: 2, ok: true })
+    assert.strictEqual(tags(commands).filter((t) => t === "Pop").length, 2)
+    assert.strictEqual(state.unacked, 0)
+    assert.strictEqual(state.phase, "active")
+  })
+
+  for (const [name, acks] of [
+    ["out-of-order", [0, 2]],
+    ["duplicate", [0, 1, 1]],
+    ["unexpected (nothing awaits an ack)", [0, 1, 2, 3]],
+    ["data ack before the snapshot ack", [1]]
+  ] as const) {
+    it(`${name} ack abandons the stream and backs off`, () => {
+      const a = active(2)
+      const { state, commands } = run(a.state, ...acks.map((b): Event => ({ _tag: "Ack", streamId: 1, batchId: b, ok: true })))
+      assert.strictEqual(state.phase, "disconnected")
+      assert.include(tags(commands), "Close")
+      assert.include(tags(commands), "Rotated")
+      assert.strictEqual(state.unsent + state.unacked, 2 - tags(commands).filter((t) => t === "Pop").length)
+      assert.isDefined(state.timers.backoff)
+    })
+  }
+
+  it("an ack with a status other than OK fails the stream", () => {
+    const { state } = run(active(1).state, { _tag: "Ack", streamId: 1, batchId: 0, ok: false })
+    assert.strictEqual(state.phase, "disconnected")
+  })
+
+  it("stale signals from an old stream are ignored by identity", () => {
+    const a = active(1)
+    const failed = run(a.state, { _tag: "StreamFailed", streamId: 1, problem: transient })
+    const reopened = run(failed.state, fire(failed.state, "backoff"), { _tag: "StreamOpened", streamId: 2 })
+    const before = reopened.state
+    const { state, commands } = run(before,
+      { _tag: "Ack", streamId: 1, batchId: 0, ok: true },
+      { _tag: "Ack", streamId: 1, batchId: 1, ok: true },
+      { _tag: "StreamFailed", streamId: 1, problem: transient },
+      { _tag: "StreamOpened", streamId: 1 })
+    assert.deepStrictEqual(commands, [])
+    assert.deepStrictEqual(state, before)
+  })
+
+  it("cancelled timers are ignored by token", () => {
+    const a = active(0)
+    const staleLifetime = fire(a.state, "lifetime")
+    const rotated = run(a.state, staleLifetime) // rotates: nothing unacked
+    const again = run(rotated.state, staleLifetime)
+    assert.deepStrictEqual(again.commands, [])
+  })
+
+  it("active → connecting on lifetime with nothing unacked (half-close, no backoff)", () => {
+    const a = active(1)
+    const acked = run(a.state, { _tag: "Ack", streamId: 1, batchId: 0, ok: true }, { _tag: "Ack", streamId: 1, batchId: 1, ok: true })
+    const { state, commands } = run(acked.state, fire(acked.state, "lifetime"))
+    assert.strictEqual(state.phase, "connecting")
+    assert.deepStrictEqual(commands.filter((c) => c._tag === "Close" || c._tag === "Open" || c._tag === "Rotated"), [
+      { _tag: "Rotated", reason: "lifetime" },
+      { _tag: "Close", streamId: 1, how: "halfClose" },
+      { _tag: "Open", streamId: 2 }
+    ])
+    assert.strictEqual(state.errors, 0)
+  })
+
+  it("active → draining on lifetime with unacked; nothing is sent while draining; the last ack rotates", () => {
+    const a = active(1)
+    const d = run(a.state, fire(a.state, "lifetime"))
+    assert.strictEqual(d.state.phase, "draining")
+    const queued = run(d.state, { _tag: "Queued", count: 1 })
+    assert.notInclude(tags(queued.commands), "Send")
+    const { state, commands } = run(queued.state, { _tag: "Ack", streamId: 1, batchId: 0, ok: true }, { _tag: "Ack", streamId: 1, batchId: 1, ok: true })
+    assert.strictEqual(state.phase, "connecting")
+    assert.include(tags(commands), "Open")
+    const opened = run(state, { _tag: "StreamOpened", streamId: 2 })
+    assert.deepStrictEqual(opened.commands.filter((c) => c._tag === "Send"), [{ _tag: "Send", streamId: 2, batchId: 1 }])
+  })
+
+  it("draining → connecting on drain timeout: unacked payloads are rewound and replayed from 1", () => {
+    const a = active(2)
+    const d = run(a.state, fire(a.state, "lifetime"))
+    const { state, commands } = run(d.state, fire(d.state, "drain"))
+    assert.strictEqual(state.phase, "connecting")
+    assert.deepStrictEqual(commands.filter((c) => c._tag === "Rewind" || c._tag === "Close"), [
+      { _tag: "Close", streamId: 1, how: "cancel" },
+      { _tag: "Rewind", count: 2 }
+    ])
+    const opened = run(state, { _tag: "StreamOpened", streamId: 2 })
+    assert.deepStrictEqual(opened.commands.filter((c) => c._tag === "Send").map((c) => (c as { batchId: number }).batchId), [1, 2])
+  })
+
+  it("connecting → disconnected on open failure; backoff grows, is capped, and resets on the first data ack", () => {
+    let s = run(initialState(7), { _tag: "Start" }).state
+    const delays: Array<number> = []
+    for (let i = 1; i <= 6; i++) {
+      const r = run(s, { _tag: "StreamFailed", streamId: s.streamId, problem: transient })
+      assert.strictEqual(r.state.phase, "disconnected")
+      const t = r.commands.find((c) => c._tag === "StartTimer" && c.timer === "backoff") as Extract<Command, { _tag: "StartTimer" }>
+      delays.push(t.delayMs)
+      s = run(r.state, fire(r.state, "backoff")).state
+      assert.strictEqual(s.phase, "connecting")
+    }
+    assert.isAtLeast(delays[0]!, 500)
+    assert.isAtMost(delays[0]!, 1_000)
+    for (const d of delays.slice(4)) {
+      assert.isAtLeast(d, 5_000)
+      assert.isAtMost(d, 10_000)
+    }
+    const healthy = run(s, { _tag: "StreamOpened", streamId: s.streamId }, { _tag: "Queued", count: 1 }, { _tag: "Ack", streamId: s.streamId, batchId: 0, ok: true })
+    assert.isAbove(healthy.state.errors, 0) // the snapshot ack alone does not prove health
+    const reset = run(healthy.state, { _tag: "Ack", streamId: s.streamId, batchId: 1, ok: true })
+    assert.strictEqual(reset.state.errors, 0)
+    assert.strictEqual(backoffDelay(cfg, 1, 0), 500)
+    assert.strictEqual(backoffDelay(cfg, 30, 1), 10_000)
+  })
+
+  it("backoff timer outside disconnected, drain timer outside draining and lifetime outside active are ignored", () => {
+    const a = active(1)
+    const lifetimeTok = fire(a.state, "lifetime")
+    const failed = run(a.state, { _tag: "StreamFailed", streamId: 1, problem: transient })
+    assert.deepStrictEqual(run(failed.state, lifetimeTok).commands, [])
+  })
+
+  it("fatal errors stop retrying and set the failed health state; shutdown then finishes at once", () => {
+    const a = active(1)
+    const f = run(a.state, { _tag: "StreamFailed", streamId: 1, problem: fatal })
+    assert.strictEqual(f.state.phase, "failed")
+    assert.isUndefined(f.state.timers.backoff)
+    assert.deepStrictEqual(f.commands.find((c) => c._tag === "Problem"), { _tag: "Problem", problem: fatal, terminal: true })
+    const done = run(f.state, { _tag: "Shutdown" })
+    assert.deepStrictEqual(done.commands.at(-1), { _tag: "Done", reason: "failed" })
+  })
+
+  it("protocol errors retry with the long backoff at most maxProtocolErrors times", () => {
+    let s = active(1).state
+    for (let i = 1; i <= cfg.maxProtocolErrors; i++) {
+      const r = run(s, { _tag: "StreamFailed", streamId: s.streamId, problem: protocol })
+      assert.strictEqual(r.state.phase, "disconnected")
+      assert.deepStrictEqual(r.commands.find((c) => c._tag === "StartTimer"), { _tag: "StartTimer", timer: "backoff", delayMs: cfg.backoffMaxMs, token: r.state.timers.backoff! })
+      s = run(r.state, fire(r.state, "backoff"), { _tag: "StreamOpened", streamId: r.state.lastStreamId + 1 }).state
+    }
+    const last = run(s, { _tag: "StreamFailed", streamId: s.streamId, problem: protocol })
+    assert.strictEqual(last.state.phase, "failed")
+  })
+
+  it("ack watchdog fails a stream that owes acks and goes quiet", () => {
+    const a = active(1)
+    const { state } = run(a.state, fire(a.state, "ackWatchdog"))
+    assert.strictEqual(state.phase, "disconnected")
+    assert.strictEqual(state.unsent, 1)
+  })
+
+  it("shutdown waits for input to close and every ack, then half-closes and is done", () => {
+    const a = active(1)
+    const s1 = run(a.state, { _tag: "Shutdown" }, { _tag: "Queued", count: 1 }, { _tag: "InputClosed" })
+    assert.notInclude(tags(s1.commands), "Done")
+    const { state, commands } = run(s1.state,
+      { _tag: "Ack", streamId: 1, batchId: 0, ok: true },
+      { _tag: "Ack", streamId: 1, batchId: 1, ok: true },
+      { _tag: "Ack", streamId: 1, batchId: 2, ok: true })
+    assert.strictEqual(state.phase, "stopped")
+    assert.deepStrictEqual(commands.slice(-2), [{ _tag: "Close", streamId: 1, how: "halfClose" }, { _tag: "Done", reason: "drained" }])
+  })
+
+  it("stream fails, then shutdown before a new stream exists: no close of a stream that is gone; deadline ends it", () => {
+    const a = active(2)
+    const failed = run(a.state, { _tag: "StreamFailed", streamId: 1, problem: transient })
+    const { state, commands } = run(failed.state, { _tag: "Shutdown" }, { _tag: "InputClosed" })
+    assert.notInclude(tags(commands), "Close")
+    const end = run(state, fire(state, "shutdown"))
+    assert.strictEqual(end.state.phase, "stopped")
+    assert.deepStrictEqual(end.commands.filter((c) => c._tag === "Close"), [])
+    assert.deepStrictEqual(end.commands.at(-1), { _tag: "Done", reason: "deadline" })
+    // Nothing acts after the end.
+    assert.deepStrictEqual(run(end.state, fire(failed.state, "backoff"), { _tag: "StreamOpened", streamId: 2 }).commands, [])
+  })
+
+  it("the same seed and events give the same decisions (deterministic)", () => {
+    const events: Array<Event> = [{ _tag: "Start" }, { _tag: "StreamFailed", streamId: 1, problem: transient }]
+    assert.deepStrictEqual(run(initialState(9), ...events), run(initialState(9), ...events))
+  })
+})

@@ -1,0 +1,273 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Fiber, Metric, Scope, TestClock } from "effect"
+import * as M from "../../src/services/logs/metrics.js"
+import { type FakeStream, makeFakeTransport } from "../../src/layers/logs/FakeStreamTransport.js"
+import type { SenderConfigInput } from "../../src/services/logs/SenderConfig.js"
+import { GrpcCode } from "../../src/services/logs/senderErrors.js"
+import { makeStreamWorker, type StreamWorker } from "../../src/services/logs/StreamWorker.js"
+import { config, makeLogs } from "./helpers.js"
+
+const base: SenderConfigInput = {
+  batchMaxEntries: 10,
+  halfCloseGraceMs: 100,
+  machine: { streamLifetimeMs: 60_000, drainTimeoutMs: 5_000, backoffBaseMs: 1_000, backoffMaxMs: 8_000, ackTimeoutMs: 600_000, shutdownTimeoutMs: 10_000 }
+}
+
+/** Lets forked fibers run until `cond` holds (bounded; no wall-clock sleeps). */
+const until = (what: string, cond: () => boolean) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 2000; i++) {
+      if (cond()) return
+      yield* Effect.yieldNow()
+    }
+    return yield* Effect.dieMessage(`timed out waiting for: ${what}`)
+  })
+
+const setup = (input: SenderConfigInput = {}, autoAck = false) =>
+  Effect.gen(function*() {
+    const fake = yield* makeFakeTransport({ autoAck })
+    const worker = yield* makeStreamWorker(config({ ...base, ...input, machine: { ...base.machine, ...input.machine } })).pipe(Effect.provide(fake.layer))
+    return { fake, worker }
+  })
+
+/** Shuts down under TestClock: moves time past the shutdown deadline if acks never come. */
+const shutdown = (worker: StreamWorker) =>
+  Effect.gen(function*() {
+    const f = yield* Effect.fork(worker.shutdown)
+    yield* TestClock.adjust("11 seconds")
+    return yield* Fiber.join(f)
+  })
+
+/** The n-th stream (1-based), once it has opened. */
+const stream = (fake: { streams: ReadonlyArray<FakeStream> }, n: number) =>
+  Effect.map(until(`stream ${n} opened`, () => fake.streams.length >= n), () => fake.streams[n - 1]!)
+const dataLogs = (s: FakeStream) => s.batches.filter((b) => b.batchId > 0).flatMap((b) => b.logs.map((l) => l.message))
+
+describe("StreamWorker with the fake transport", () => {
+  it.scoped("delivers logs byte-exact, acks them and half-closes on shutdown", () =>
+    Effect.gen(function*() {
+      const { fake, worker } = yield* setup({}, true)
+      const ackedBefore = (yield* Metric.value(M.logsAcked)).count
+      const logs = makeLogs(95)
+      yield* worker.offer(logs)
+      const report = yield* worker.shutdown
+      assert.strictEqual((yield* Metric.value(M.logsAcked)).count - ackedBefore, 95)
+      assert.deepStrictEqual(report, { worker: 0, acked: 95, unacked: 0, rejected: 0, reason: "drained", problem: undefined })
+      const got = fake.received()
+      assert.deepStrictEqual(got.map((g) => [g.message, g.timestamp, g.tags, g.status]), logs.map((l) => [l.content, l.timestamp, l.tags.join(","), l.status]))
+      assert.deepStrictEqual(fake.streams.flatMap((s) => s.errors), [])
+      assert.isTrue(fake.streams[0]!.halfClosed)
+      assert.isFalse(fake.streams[0]!.cancelled)
+    }))
+
+  it.scoped("flushes a partial batch after the max wait", () =>
+    Effect.gen(function*() {
+      const { fake, worker } = yield* setup({ batchMaxWaitMs: 5_000 }, true)
+      yield* worker.offer(makeLogs(3))
+      const s = yield* stream(fake, 1)
+      yield* until("snapshot", () => s.batches.length === 1)
+      yield* TestClock.adjust("4999 millis")
+      assert.strictEqual(s.batches.length, 1)
+      yield* TestClock.adjust("1 millis")
+      yield* until("batch 1", () => s.batches.length === 2)
+      assert.strictEqual(dataLogs(s).length, 3)
+      yield* shutdown(worker)
+    }))
+
+  it.scoped("rotation without unacked data: immediate new stream, traffic continues", () =>
+    Effect.gen(function*() {
+      const { fake, worker } = yield* setup({}, true)
+      yield* worker.offer(makeLogs(10))
+      const s1 = yield* stream(fake, 1)
+      yield* until("acked", () => s1.batches.length === 2)
+      yield* TestClock.adjust("67 seconds") // past lifetime + 10 % jitter
+      const s2 = yield* stream(fake, 2)
+      assert.isTrue(s1.halfClosed)
+      yield* worker.offer(makeLogs(10, 10))
+      yield* until("stream 2 batch", () => s2.batches.length === 2)
+      assert.deepStrictEqual(s2.batches.map((b) => b.batchId), [0, 1])
+      const report = yield* shutdown(worker)
+      assert.strictEqual(report.acked, 20)
+      assert.deepStrictEqual(fake.streams.flatMap((s) => s.errors), [])
+    }))
+
+  it.scoped("rotation with unacked data: draining holds new input; the last ack rotates; buffered batch goes on the new stream", () =>
+    Effect.gen(function*() {
+      // The drain timeout outlasts the lifetime's jitter window, so one clock move lands in draining.
+      const { fake, worker } = yield* setup({ machine: { drainTimeoutMs: 20_000 } })
+      yield* worker.offer(makeLogs(10))
+      const s1 = yield* stream(fake, 1)
+      yield* until("batch 1 sent", () => s1.batches.length === 2)
+      yield* TestClock.adjust("67 seconds")
+      assert.strictEqual((yield* worker.status).phase, "draining")
+      yield* worker.offer(makeLogs(10, 10))
+      yield* Effect.repeatN(Effect.yieldNow(), 50)
+      assert.strictEqual(s1.batches.length, 2) // nothing new on a draining stream
+      s1.ack(0)
+      s1.ack(1)
+      const s2 = yield* stream(fake, 2)
+      yield* until("buffered batch sent", () => s2.batches.length === 2)
+      assert.deepStrictEqual(dataLogs(s2), makeLogs(10, 10).map((l) => l.content))
+      s2.ackAll()
+      const report = yield* shutdown(worker)
+      assert.deepStrictEqual([report.acked, report.unacked], [20, 0])
+    }))
+
+  it.scoped("drain timeout: unacked batches are retransmitted after the snapshot and decode on the new stream", () =>
+    Effect.gen(function*() {
+      const { fake, worker } = yield* setup()
+      const logs = makeLogs(25)
+      yield* worker.offer(logs)
+      yield* TestClock.adjust("5 seconds") // flush the partial third batch
+      const s1 = yield* stream(fake, 1)
+      yield* until("3 batches", () => s1.batches.length === 4)
+      s1.ack(0)
+      s1.ack(1)
+      yield* TestClock.adjust("67 seconds") // lifetime (54–66 s) and, within it or next, the 5 s drain timeout
+      yield* TestClock.adjust("5 seconds")
+      const s2 = yield* stream(fake, 2)
+      yield* until("replay", () => s2.batches.length === 3)
+      assert.isTrue(s1.cancelled)
+      assert.deepStrictEqual(s2.batches.map((b) => b.batchId), [0, 1, 2])
+      assert.deepStrictEqual(dataLogs(s2), logs.slice(10).map((l) => l.content))
+      assert.deepStrictEqual(s2.errors, [])
+      assert.strictEqual((yield* worker.status).retransmittedBatches, 2)
+      s2.ackAll()
+      const report = yield* shutdown(worker)
+      assert.deepStrictEqual([report.acked, report.unacked], [25, 0])
+    }))
+
+  it.scoped("acks from an old stream are ignored", () =>
+    Effect.gen(function*() {
+      const { fake, worker } = yield* setup()
+      yield* worker.offer(makeLogs(10))
+      const s1 = yield* stream(fake, 1)
+      yield* until("sent", () => s1.batches.length === 2)
+      s1.end(GrpcCode.UNAVAILABLE, "reset")
+      yield* TestClock.adjust("1 seconds")
+      const s2 = yield* stream(fake, 2)
+      yield* until("replayed", () => s2.batches.length === 2)
+      // The old stream's late acks must not pop anything.
+      s1.ended = undefined
+      s1.ack(0)
+      s1.ack(1)
+      yield* Effect.repeatN(Effect.yieldNow(), 50)
+      assert.strictEqual((yield* worker.status).logsAcked, 0)
+      s2.ackAll()
+      yield* until("acked", () => fake.streams.length === 2)
+      const report = yield* shutdown(worker)
+      assert.deepStrictEqual([report.acked, report.unacked], [10, 0])
+    }))
+
+  for (const [name, acks] of [["out-of-order", [0, 2]], ["duplicate", [0, 1, 1]]] as const) {
+    it.scoped(`${name} ack abandons the stream; data is resent on the next one`, () =>
+      Effect.gen(function*() {
+        const { fake, worker } = yield* setup()
+        yield* worker.offer(makeLogs(30))
+        const s1 = yield* stream(fake, 1)
+        yield* until("sent", () => s1.batches.length === 4)
+        for (const a of acks) s1.ack(a)
+        yield* until("abandoned", () => s1.cancelled)
+        yield* TestClock.adjust("1 seconds")
+        const s2 = yield* stream(fake, 2)
+        yield* until("resent", () => s2.batches.length >= 3)
+        s2.ackAll()
+        const report = yield* shutdown(worker)
+        assert.deepStrictEqual([report.acked, report.unacked], [30, 0])
+        assert.strictEqual(new Set(fake.received().map((l) => l.message)).size, 30)
+      }))
+  }
+
+  it.scoped("backpressure: a full inflight tracker holds producers until acks free room", () =>
+    Effect.gen(function*() {
+      const { fake, worker } = yield* setup({ batchMaxEntries: 10, inflight: { maxPayloads: 2 }, inputQueueChunks: 1 })
+      const producer = yield* Effect.fork(Effect.forEach([0, 10, 20, 30, 40], (from) => worker.offer(makeLogs(10, from)), { discard: true }))
+      const s1 = yield* stream(fake, 1)
+      yield* until("2 batches", () => s1.batches.length === 3)
+      yield* Effect.repeatN(Effect.yieldNow(), 100)
+      assert.strictEqual((yield* worker.status).inflightPayloads, 2)
+      assert.isNull(producer.unsafePoll())
+      fake.autoAck = true
+      s1.ackAll()
+      yield* Fiber.join(producer)
+      const report = yield* shutdown(worker)
+      assert.deepStrictEqual([report.acked, report.unacked], [50, 0])
+    }))
+
+  it.scoped("UNAVAILABLE opens back off and recover; UNAUTHENTICATED is fatal, stops retrying and is reported", () =>
+    Effect.gen(function*() {
+      const { fake, worker } = yield* setup({}, true)
+      fake.failOpens(2, GrpcCode.UNAVAILABLE)
+      yield* worker.offer(makeLogs(10))
+      yield* TestClock.adjust("1 seconds")
+      yield* TestClock.adjust("2 seconds")
+      const s = yield* stream(fake, 1)
+      yield* until("acked", () => s.batches.length === 2)
+      assert.strictEqual((yield* worker.status).logsAcked, 10)
+      s.end(GrpcCode.UNAUTHENTICATED, "bad key")
+      fake.failOpens(1, GrpcCode.UNAUTHENTICATED)
+      yield* TestClock.adjust("1 seconds")
+      yield* worker.offer(makeLogs(5, 10))
+      yield* TestClock.adjust("10 minutes")
+      const st = yield* worker.status
+      assert.strictEqual(st.phase, "failed")
+      assert.strictEqual(st.problem?.code, GrpcCode.UNAUTHENTICATED)
+      assert.strictEqual(fake.streams.length, 1) // no retry after the fatal status
+      const report = yield* worker.shutdown
+      assert.deepStrictEqual([report.acked, report.unacked, report.reason], [10, 5, "failed"])
+    }))
+
+  it.scoped("stream fails, then shutdown before a new stream exists: no defect, exact counts, nothing left open", () =>
+    Effect.gen(function*() {
+      const { fake, worker } = yield* setup()
+      yield* worker.offer(makeLogs(20))
+      const s1 = yield* stream(fake, 1)
+      yield* until("sent", () => s1.batches.length === 3)
+      s1.ack(0)
+      s1.ack(1)
+      s1.end(GrpcCode.UNAVAILABLE, "reset")
+      fake.failOpens(100, GrpcCode.UNAVAILABLE)
+      yield* Effect.repeatN(Effect.yieldNow(), 20)
+      assert.strictEqual((yield* worker.status).phase, "disconnected")
+      const report = yield* shutdown(worker)
+      assert.deepStrictEqual(report, { worker: 0, acked: 10, unacked: 10, rejected: 0, reason: "deadline", problem: report.problem })
+      assert.isTrue(fake.streams.every((s) => s.ended !== undefined))
+    }))
+
+  it.live("shutdown while the translator is mid-message: no defect, no leaked fiber, exact counts", () =>
+    Effect.gen(function*() {
+      const fake = yield* makeFakeTransport({ autoAck: true })
+      const scope = yield* Scope.make()
+      const worker = yield* makeStreamWorker(config({ ...base, batchMaxEntries: 500 })).pipe(Effect.provide(fake.layer), Scope.extend(scope))
+      let accepted = 0
+      const producer = yield* Effect.fork(
+        Effect.forEach(Array.from({ length: 40 }, (_, i) => i), (i) =>
+          worker.offer(makeLogs(2_000, i * 2_000)).pipe(Effect.tap(() => Effect.sync(() => { accepted += 2_000 }))), { discard: true })
+      )
+      yield* until("first chunk taken", () => accepted >= 2_000)
+      // Close the worker's scope while chunks are still being translated and sent.
+      const exit = yield* Scope.close(scope, Exit.void).pipe(Effect.exit)
+      assert.isTrue(Exit.isSuccess(exit))
+      const producerExit = yield* Fiber.await(producer)
+      assert.isTrue(Exit.isSuccess(producerExit) || Exit.isFailure(producerExit) && !Cause.isDie(producerExit.cause))
+      const report = yield* worker.shutdown
+      assert.strictEqual(report.acked + report.unacked + report.rejected, accepted)
+      assert.isBelow(accepted, 80_000)
+      assert.strictEqual(report.acked, new Set(fake.received().map((l) => l.message)).size)
+      assert.isTrue(fake.streams.every((s) => s.ended !== undefined))
+    }))
+
+  it.scoped("a defect inside the driver ends the worker with a report instead of hanging producers or shutdown", () =>
+    Effect.gen(function*() {
+      const { fake, worker } = yield* setup()
+      fake.throwOnSend = true
+      yield* worker.offer(makeLogs(10))
+      yield* stream(fake, 1)
+      const report = yield* worker.shutdown
+      assert.deepStrictEqual([report.acked, report.unacked, report.reason], [0, 10, "failed"])
+      assert.include(report.problem?.message ?? "", "send threw")
+      const offered = yield* worker.offer(makeLogs(1)).pipe(Effect.flip)
+      assert.strictEqual(offered._tag, "SenderStopped")
+      assert.isTrue(fake.streams.every((s) => s.ended !== undefined))
+    }))
+})
