@@ -46,6 +46,22 @@ const expectSame = (got: ReadonlyArray<ReconstructedLog>, want: ReadonlyArray<Lo
 }
 
 describe("Batcher", () => {
+  it("settles logs: a rejected log at once, an accepted one through its batch's onAcked, in order", () => {
+    const { batcher } = make({ maxEntries: 2, maxContentBytes: 50 })
+    const outcomes: Array<string> = []
+    const log = (content: string, tags: ReadonlyArray<string> = []): LogMessage => ({
+      content, timestamp: 1, tags, onDone: (o) => outcomes.push(`${content}:${o}`)
+    })
+    assert.isUndefined(batcher.add(log("a")))
+    assert.instanceOf(batcher.add(log("comma", ["x:1,y:2"])), LogRejected)
+    assert.instanceOf(batcher.add(log("x".repeat(60))), LogRejected)
+    assert.isUndefined(batcher.add(log("b")))
+    assert.deepStrictEqual(outcomes, ["comma:rejected", `${"x".repeat(60)}:rejected`])
+    batcher.flush()
+    for (const payload of batcher.takeSealed()) payload.onAcked.forEach((done) => done("acked"))
+    assert.deepStrictEqual(outcomes.slice(2), ["a:acked", "b:acked"])
+  })
+
   it("flushes at max entries; every batch decodes byte-exact on its own delta state (zstd)", () => {
     const { batcher } = make({ maxEntries: 7, encoding: "zstd" })
     const logs = makeLogs(50)
@@ -121,7 +137,7 @@ describe("Dictionary eviction and the inflight snapshot", () => {
 
   it("snapshot holds the acknowledged state only, in a deterministic order (patterns, then dict by id)", () => {
     const tracker = new InflightTracker({ maxPayloads: 3, maxBytes: 1 << 20 })
-    const payload = (seq: number, stateChanges: Payload["stateChanges"]): Payload => ({ seq, data: new Uint8Array(10), uncompressedBytes: 10, logCount: 1, stateChanges, dictRefs: [] })
+    const payload = (seq: number, stateChanges: Payload["stateChanges"]): Payload => ({ seq, data: new Uint8Array(10), uncompressedBytes: 10, logCount: 1, stateChanges, dictRefs: [], onAcked: [] })
     tracker.append(payload(1, [
       { _tag: "DictEntryDefine", id: 2, value: "d2" },
       { _tag: "PatternDefine", patternId: 2, template: "p2", paramCount: 0, posList: [] },
@@ -138,7 +154,7 @@ describe("Dictionary eviction and the inflight snapshot", () => {
   })
 
   it("bounds inflight by count and by bytes", () => {
-    const p = (seq: number, bytes: number): Payload => ({ seq, data: new Uint8Array(bytes), uncompressedBytes: bytes, logCount: 1, stateChanges: [], dictRefs: [] })
+    const p = (seq: number, bytes: number): Payload => ({ seq, data: new Uint8Array(bytes), uncompressedBytes: bytes, logCount: 1, stateChanges: [], dictRefs: [], onAcked: [] })
     const byCount = new InflightTracker({ maxPayloads: 2, maxBytes: 1000 })
     byCount.append(p(1, 1))
     assert.isTrue(byCount.hasSpace)

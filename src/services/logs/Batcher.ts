@@ -37,6 +37,7 @@ export class Batcher {
   private readonly delta = new DeltaEncoder()
   private readonly scratch: Array<Datum> = []
   private readonly sealed: Array<Payload> = []
+  private onAcked: Array<(outcome: "acked") => void> = []
 
   constructor(readonly config: BatcherConfig, private readonly translator: Translator) {}
 
@@ -62,14 +63,19 @@ export class Batcher {
     defines.length = 0
     const record = this.translator.translate(msg, defines)
     for (let i = 0; i < defines.length; i++) this.pushState(defines[i]!)
-    if (record instanceof LogRejected) return record
+    if (record instanceof LogRejected) {
+      msg.onDone?.("rejected")
+      return record
+    }
     if (size > this.config.maxContentBytes) {
+      msg.onDone?.("rejected")
       return new LogRejected({
         reason: "TooLarge",
         message: `log of ${size} bytes exceeds the ${this.config.maxContentBytes}-byte batch content limit`
       })
     }
     this.datums.push(this.delta.encode(record))
+    if (msg.onDone !== undefined) this.onAcked.push(msg.onDone)
     this.logs++
     this.contentBytes += size
     if (this.logs >= this.config.maxEntries) this.flush()
@@ -87,8 +93,10 @@ export class Batcher {
       uncompressedBytes: encoded.uncompressedBytes,
       logCount: this.logs,
       stateChanges: this.stateChanges,
-      dictRefs: this.translator.dictionary.sealBatch()
+      dictRefs: this.translator.dictionary.sealBatch(),
+      onAcked: this.onAcked
     })
+    this.onAcked = []
     this.datums = []
     this.stateChanges = []
     this.logs = 0

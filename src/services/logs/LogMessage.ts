@@ -12,4 +12,9 @@ export interface LogMessage {
   readonly tags: ReadonlyArray<string>
   readonly status?: string | undefined
   readonly uuid?: string | undefined
+  /**
+   * Called once the log is settled: acknowledged by the intake, or rejected by the sender (it will never be
+   * sent). Not called for a log still unacknowledged at shutdown. Inputs use it to advance their offsets.
+   */
+  readonly onDone?: ((outcome: "acked" | "rejected") => void) | undefined
 }

@@ -15,4 +15,6 @@ export interface Payload {
   readonly stateChanges: ReadonlyArray<Datum>
   /** Dictionary entries the batch references, released on acknowledgement. */
   readonly dictRefs: ReadonlyArray<DictEntry>
+  /** `onDone` callbacks of the batch's logs, called in order when the batch is acknowledged. */
+  readonly onAcked: ReadonlyArray<(outcome: "acked") => void>
 }

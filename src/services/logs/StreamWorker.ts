@@ -204,6 +204,7 @@ export const makeStreamWorker = (
           const p = tracker.pop()
           if (p === undefined) return Effect.dieMessage("reducer acknowledged a payload the tracker does not hold")
           dictionary.release(p.dictRefs)
+          for (const done of p.onAcked) done("acked")
           counters.logsAcked += p.logCount
           counters.batchesAcked++
           return Effect.all([Metric.increment(M.batchesAcked), Metric.incrementBy(M.logsAcked, p.logCount)], { discard: true })
