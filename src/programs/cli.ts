@@ -3,6 +3,7 @@
  * this file only assembles them.
  */
 import { Command } from "@effect/cli"
+import { configCommand, runCommand, statusCommand } from "./agent.js"
 import { intakeCommand } from "./intake.js"
 import { loaderCommand } from "./loader.js"
 import { logsCommand } from "./logsSend.js"
@@ -11,7 +12,16 @@ import { snapshotCommand } from "./snapshot.js"
 
 export const ddAgent = Command.make("dd-agent").pipe(
   Command.withDescription("Datadog agent subsystems as Effect services"),
-  Command.withSubcommands([intakeCommand, logsCommand, processesCommand, snapshotCommand, loaderCommand])
+  Command.withSubcommands([
+    runCommand,
+    intakeCommand,
+    logsCommand,
+    processesCommand,
+    snapshotCommand,
+    loaderCommand,
+    statusCommand,
+    configCommand
+  ])
 )
 
 /** Parses `argv` (as `process.argv`) and runs the chosen command. */

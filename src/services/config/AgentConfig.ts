@@ -76,9 +76,7 @@ export const DynamicInstrumentationConfig = Schema.Struct({
   /** A directory of capture-event JSON-lines files to encode and upload. */
   capture_dir: Schema.optional(Schema.String),
   /** Upload URL; default the local trace agent's debugger endpoint. */
-  endpoint: Schema.optional(Schema.String),
-  /** Where encoded snapshots are also written as JSON lines (optional). */
-  snapshots_file: Schema.optional(Schema.String)
+  endpoint: Schema.optional(Schema.String)
 })
 
 export const StatusConfig = Schema.Struct({

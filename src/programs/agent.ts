@@ -1,0 +1,102 @@
+/**
+ * `dd-agent run`, `dd-agent config check` and `dd-agent status`: the composed agent, its effective
+ * configuration, and a readable report of a running agent's /status.
+ */
+import * as Http from "node:http"
+import { Command, Options } from "@effect/cli"
+import { Console, Data, Effect, Fiber, Option, Redacted } from "effect"
+import { runAgent } from "../layers/agent/Agent.js"
+import { loadSettings } from "../layers/agent/loadSettings.js"
+import { type AgentSettings, defaultStatusPort } from "../services/config/AgentSettings.js"
+import { knownEnvVariables } from "../services/config/decodeConfig.js"
+import { renderStatusReport } from "./statusReport.js"
+
+const configOption = Options.file("config", { exists: "yes" }).pipe(
+  Options.withDescription("agent configuration (YAML, datadog.yaml-style keys); DD_* variables override it"),
+  Options.optional
+)
+
+const runCommand = Command.make("run", { config: configOption }, ({ config }) =>
+  Effect.gen(function*() {
+    const settings = yield* loadSettings(config)
+    const agent = runAgent(settings, {
+      liveSummary: process.stderr.isTTY === true,
+      onReady: (info) =>
+        Console.error(JSON.stringify({ ready: true, status: info.status ?? null, intake_output: info.intakeOutput ?? null }))
+    })
+    // The agent handles SIGINT/SIGTERM itself (orderly stop, then exit status). The runtime interrupts the
+    // main fiber on the same signal, and an interrupted fiber interrupts its children at once, so the agent
+    // runs as a daemon fiber that this fiber joins without being interruptible: it cannot outlive the join.
+    yield* Effect.uninterruptible(
+      Effect.forkDaemon(Effect.interruptible(agent)).pipe(
+        Effect.flatMap(Fiber.join),
+        Effect.flatMap((outcome) =>
+          Effect.sync(() => { process.exitCode = outcome.exitCode }).pipe(
+            Effect.zipRight(outcome.logs === undefined ? Effect.void : Console.error(JSON.stringify({ summary: outcome.logs })))
+          )
+        )
+      )
+    )
+  })).pipe(Command.withDescription("Run the composed agent until SIGINT/SIGTERM"))
+
+const masked = (s: AgentSettings) => ({
+  ...s,
+  apiKey: s.apiKey === undefined ? undefined : `${"*".repeat(Math.max(0, Redacted.value(s.apiKey).length - 4))}${Redacted.value(s.apiKey).slice(-4)}`
+})
+
+const checkCommand = Command.make("check", { config: configOption }, ({ config }) =>
+  Effect.gen(function*() {
+    const settings = yield* loadSettings(config)
+    yield* Console.log(JSON.stringify({ effective: masked(settings), environment_overrides: knownEnvVariables.filter((v) => process.env[v] !== undefined) }, null, 2))
+  })).pipe(Command.withDescription("Validate the configuration and print the effective settings (secrets masked)"))
+
+export const configCommand = Command.make("config").pipe(
+  Command.withDescription("Agent configuration"),
+  Command.withSubcommands([checkCommand])
+)
+
+export class StatusUnavailable extends Data.TaggedError("StatusUnavailable")<{ readonly message: string }> {}
+
+const fetchStatus = (target: { host: string; port: number } | { socket: string }) =>
+  Effect.async<unknown, StatusUnavailable>((resume) => {
+    const where = "socket" in target ? target.socket : `${target.host}:${target.port}`
+    const req = Http.get({ ...("socket" in target ? { socketPath: target.socket } : { host: target.host, port: target.port }), path: "/status", timeout: 5000 }, (res) => {
+      let body = ""
+      res.setEncoding("utf8")
+      res.on("data", (d) => { body += d })
+      res.on("end", () => {
+        try {
+          resume(Effect.succeed(JSON.parse(body)))
+        } catch {
+          resume(Effect.fail(new StatusUnavailable({ message: `${where}/status did not answer JSON (HTTP ${res.statusCode})` })))
+        }
+      })
+    })
+    req.on("timeout", () => req.destroy(new Error("timed out")))
+    req.on("error", (e) => resume(Effect.fail(new StatusUnavailable({ message: `no agent answering at ${where}: ${e.message}` }))))
+    return Effect.sync(() => req.destroy())
+  })
+
+const statusCommand = Command.make(
+  "status",
+  {
+    config: configOption,
+    address: Options.text("address").pipe(Options.withDescription("HOST:PORT or unix socket path of the agent's status endpoint"), Options.optional),
+    json: Options.boolean("json").pipe(Options.withDescription("print the raw /status JSON"))
+  },
+  ({ address, config, json }) =>
+    Effect.gen(function*() {
+      const target = Option.isSome(address)
+        ? (address.value.includes("/") ? { socket: address.value } : parseTarget(address.value))
+        : (yield* loadSettings(config)).status.where
+      const status = yield* fetchStatus(target)
+      yield* Console.log(json ? JSON.stringify(status, null, 2) : renderStatusReport(status))
+    })
+).pipe(Command.withDescription(`Report the state of a running agent (default 127.0.0.1:${defaultStatusPort} or the config's status address)`))
+
+const parseTarget = (s: string) => {
+  const i = s.lastIndexOf(":")
+  return { host: s.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(s.slice(i + 1)) }
+}
+
+export { runCommand, statusCommand }

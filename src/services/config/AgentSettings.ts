@@ -1,0 +1,106 @@
+/**
+ * The agent's effective settings: the decoded configuration with every default applied, in the shapes the
+ * components take. Pure; `config check` prints it (secrets masked).
+ */
+import * as Os from "node:os"
+import type { Redacted } from "effect"
+import type { SenderConfigInput } from "../logs/SenderConfig.js"
+import type { AgentConfigFile, LogInput } from "./AgentConfig.js"
+
+export interface Endpoint {
+  readonly host: string
+  readonly port: number
+}
+
+export interface AgentSettings {
+  readonly apiKey: Redacted.Redacted<string> | undefined
+  readonly hostname: string
+  /** Tags added to every log. */
+  readonly tags: ReadonlyArray<string>
+  readonly logs: {
+    readonly enabled: boolean
+    /** `undefined`: start the embedded reference intake on loopback. */
+    readonly endpoint: Endpoint | undefined
+    readonly insecure: boolean
+    readonly sender: SenderConfigInput
+    readonly registryPath: string
+    readonly embeddedIntakeOutput: string
+    readonly inputs: ReadonlyArray<LogInput>
+  }
+  readonly process: {
+    readonly enabled: boolean
+    readonly intervalMs: number
+    readonly procRoot: string
+    readonly readEnviron: boolean
+    /** Process events as JSON lines; none: events are only counted. */
+    readonly eventsFile: string | undefined
+  }
+  readonly debugger: {
+    readonly enabled: boolean
+    readonly captureDir: string | undefined
+    readonly endpoint: string
+  }
+  readonly status: {
+    readonly enabled: boolean
+    readonly where: { readonly host: string; readonly port: number } | { readonly socket: string }
+  }
+}
+
+export const defaultStatusPort = 5012
+export const defaultStateDir = ".dd-agent"
+
+const parseEndpoint = (s: string): Endpoint => {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(s)!
+  return { host: (m[1] ?? m[2])!, port: Number(m[3]) }
+}
+
+const seconds = (s: number | undefined): number | undefined => (s === undefined ? undefined : Math.round(s * 1000))
+
+export const resolveSettings = (c: AgentConfigFile): AgentSettings => {
+  const lc = c.logs_config ?? {}
+  const sender: { -readonly [K in keyof SenderConfigInput]: SenderConfigInput[K] } = {}
+  if (lc.workers !== undefined) sender.workers = lc.workers
+  if (lc.compression !== undefined) sender.encoding = lc.compression
+  if (lc.compression_level !== undefined) sender.compressionLevel = lc.compression_level
+  if (lc.batch_max_entries !== undefined) sender.batchMaxEntries = lc.batch_max_entries
+  if (lc.batch_max_content_size !== undefined) sender.batchMaxContentBytes = lc.batch_max_content_size
+  if (lc.batch_wait !== undefined) sender.batchMaxWaitMs = seconds(lc.batch_wait)!
+  const machine: Record<string, number> = {}
+  if (lc.stream_lifetime !== undefined) machine["streamLifetimeMs"] = seconds(lc.stream_lifetime)!
+  if (lc.shutdown_timeout !== undefined) machine["shutdownTimeoutMs"] = seconds(lc.shutdown_timeout)!
+  if (Object.keys(machine).length > 0) sender.machine = machine
+  const dir = defaultStateDir
+  const st = c.status ?? {}
+  const pc = c.process_config ?? {}
+  const di = c.dynamic_instrumentation ?? {}
+  return {
+    apiKey: c.api_key,
+    hostname: c.hostname ?? Os.hostname(),
+    tags: c.tags ?? [],
+    logs: {
+      enabled: c.logs_enabled ?? true,
+      endpoint: lc.stream_endpoint === undefined ? undefined : parseEndpoint(lc.stream_endpoint),
+      insecure: lc.insecure ?? false,
+      sender,
+      registryPath: lc.registry_path ?? `${dir}/registry.json`,
+      embeddedIntakeOutput: lc.embedded_intake_output ?? `${dir}/intake.jsonl`,
+      inputs: c.logs ?? []
+    },
+    process: {
+      enabled: pc.enabled ?? true,
+      intervalMs: seconds(pc.interval) ?? 1000,
+      procRoot: pc.proc_root ?? "/proc",
+      readEnviron: pc.read_environ ?? false,
+      eventsFile: pc.events_file
+    },
+    debugger: {
+      enabled: di.enabled ?? false,
+      captureDir: di.capture_dir,
+      endpoint: di.endpoint ?? "http://127.0.0.1:8126/debugger/v2/input"
+    },
+    status: {
+      enabled: st.enabled ?? true,
+      where: st.socket !== undefined ? { socket: st.socket } : st.listen !== undefined ? parseEndpoint(st.listen) : { host: "127.0.0.1", port: defaultStatusPort }
+    }
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The composed agent end to end, as a user runs it: `dd-agent run` as a child process with a temporary
+ * config, lines appended to a file arrive byte-exact in the embedded intake's output, /status and /metrics
+ * answer, SIGTERM exits 0 with everything acknowledged, and a restart sends nothing twice.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Http from "node:http"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Readline from "node:readline"
+import { Deferred, Duration, Effect, Exit } from "effect"
+
+const bin = Path.resolve("bin/dd-agent.js")
+
+const startAgent = (dir: string) =>
+  Effect.gen(function*() {
+    const ready = yield* Deferred.make<{ status: string }, Error>()
+    const exited = yield* Deferred.make<{ code: number | null; stderr: string }>()
+    return yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const child = spawn(process.execPath, [bin, "run", "--config", "agent.yaml"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
+        let stderr = ""
+        Readline.createInterface({ input: child.stderr }).on("line", (line) => {
+          stderr += line + "\n"
+          if (line.startsWith("{\"ready\"")) Deferred.unsafeDone(ready, Exit.succeed(JSON.parse(line) as { status: string }))
+        })
+        child.on("exit", (code) => {
+          Deferred.unsafeDone(ready, Exit.fail(new Error(`agent exited before ready: ${stderr}`)))
+          // Let the last stderr lines through the line reader first.
+          setImmediate(() => Deferred.unsafeDone(exited, Exit.succeed({ code, stderr })))
+        })
+        return child
+      }).pipe(Effect.map((child) => ({ child }))),
+      ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+    ).pipe(Effect.flatMap(({ child }) =>
+      Effect.gen(function*() {
+        const { status } = yield* Deferred.await(ready).pipe(Effect.timeout(Duration.seconds(30)))
+        return {
+          status,
+          stop: Effect.sync(() => child.kill("SIGTERM")).pipe(Effect.zipRight(Deferred.await(exited)), Effect.timeout(Duration.seconds(30)))
+        }
+      })
+    ))
+  })
+
+const get = (address: string, path: string) =>
+  Effect.async<{ status: number; body: string }, Error>((resume) => {
+    const [host, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))]
+    Http.get({ host, port, path }, (res) => {
+      let body = ""
+      res.on("data", (d) => { body += String(d) })
+      res.on("end", () => resume(Effect.succeed({ status: res.statusCode ?? 0, body })))
+    }).on("error", (e) => resume(Effect.fail(e)))
+    return undefined
+  })
+
+const readLines = (file: string): Array<{ message: string; tags: Array<string> }> =>
+  Fs.existsSync(file) ? Fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l)) : []
+
+/** Waits (bounded) until the intake output holds `n` logs. */
+const awaitLogs = (file: string, n: number) =>
+  Effect.gen(function*() {
+    for (;;) {
+      const ls = readLines(file)
+      if (ls.length >= n) return ls
+      yield* Effect.sleep("50 millis")
+    }
+  }).pipe(
+    Effect.timeoutFail({ duration: Duration.seconds(30), onTimeout: () => new Error(`intake output did not reach ${n} logs: ${readLines(file).length}`) })
+  )
+
+describe("dd-agent run (composed agent)", () => {
+  it.scopedLive("tails a file into the embedded intake byte-exact, serves status and metrics, stops cleanly, resumes without resending", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "agent-"))
+      const app = Path.join(dir, "app.log")
+      Fs.writeFileSync(app, "before start ✓\n")
+      Fs.writeFileSync(Path.join(dir, "agent.yaml"), [
+        "tags: [env:it]",
+        "logs_config:",
+        "  batch_wait: 0.05",
+        "logs:",
+        "  - type: file",
+        `    path: ${app}`,
+        "    service: app",
+        "    start_position: beginning",
+        "process_config:",
+        "  interval: 0.5",
+        "  events_file: process-events.jsonl",
+        "status:",
+        "  listen: 127.0.0.1:0",
+        ""
+      ].join("\n"))
+      const out = Path.join(dir, ".dd-agent", "intake.jsonl")
+      const lines = ["héllo wörld", "  spaced\tline  ", "", "x".repeat(10_000), "with \r inside"]
+
+      const first = yield* startAgent(dir)
+      Fs.appendFileSync(app, lines.map((l) => l + "\n").join(""))
+      const got = yield* awaitLogs(out, 1 + lines.length)
+      assert.deepStrictEqual(got.map((r) => r.message), ["before start ✓", ...lines])
+      assert.deepStrictEqual(got[0]!.tags, ["service:app", "env:it"])
+
+      const status = JSON.parse((yield* get(first.status, "/status")).body)
+      assert.strictEqual(status.logs.state, "running")
+      assert.strictEqual(status.logs.workers[0].logsAcked, 1 + lines.length)
+      assert.strictEqual(status.process.state, "running")
+      assert.isAbove(status.process.processes, 0)
+      assert.strictEqual(status.dynamic_instrumentation.state, "disabled")
+      const metrics = (yield* get(first.status, "/metrics")).body
+      assert.match(metrics, /logs_sender_logs_acked_total 6\n/)
+      assert.match(metrics, /# EOF\n$/)
+
+      const stopped = yield* first.stop
+      assert.strictEqual(stopped.code, 0)
+      assert.match(stopped.stderr, /"complete":true/)
+
+      // A restart resumes after the last acknowledged line: only the new lines are sent.
+      Fs.appendFileSync(app, "after restart\n")
+      const second = yield* startAgent(dir)
+      const all = yield* awaitLogs(out, 2 + lines.length)
+      assert.strictEqual(all.at(-1)!.message, "after restart")
+      const again = yield* second.stop
+      assert.strictEqual(again.code, 0)
+      assert.strictEqual(readLines(out).length, 2 + lines.length, "nothing was sent twice")
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }), { timeout: 120_000 })
+})
