@@ -4,7 +4,7 @@
  * answer, SIGTERM exits 0 with everything acknowledged, and a restart sends nothing twice.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { spawn } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Http from "node:http"
 import * as Os from "node:os"
@@ -108,6 +108,14 @@ describe("dd-agent run (composed agent)", () => {
       assert.strictEqual(status.process.state, "running")
       assert.isAbove(status.process.processes, 0)
       assert.strictEqual(status.dynamic_instrumentation.state, "disabled")
+      const report = yield* Effect.async<string, Error>((resume) => {
+        execFile(process.execPath, [bin, "status", "--address", first.status], (error, stdout, stderr) =>
+          resume(error ? Effect.fail(new Error(`${error.message}\n${stderr}`)) : Effect.succeed(stdout)))
+      })
+      assert.match(report, /Logs: running/)
+      assert.match(report, /worker 0 +active/)
+      assert.match(report, /Process resolver: running/)
+      assert.match(report, /Dynamic Instrumentation: disabled/)
       const metrics = (yield* get(first.status, "/metrics")).body
       assert.match(metrics, /logs_sender_logs_acked_total 6\n/)
       assert.match(metrics, /# EOF\n$/)

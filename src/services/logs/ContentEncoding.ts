@@ -23,8 +23,15 @@ export const parseContentEncoding = (value: string | undefined): ContentEncoding
   })
 }
 
+/** zstd is in node:zlib from Node 22.15; older runtimes can only use identity. */
+export const zstdAvailable: boolean = typeof Zlib.zstdCompressSync === "function"
+
+const zstdMissing = () =>
+  new Error(`zstd needs Node.js >= 22.15 (running ${process.version}); use identity or a newer Node`)
+
 export const compress = (data: Uint8Array, encoding: ContentEncoding, level = 1): Uint8Array => {
   if (encoding === "identity") return data
+  if (!zstdAvailable) throw zstdMissing()
   return Zlib.zstdCompressSync(data, { params: { [Zlib.constants.ZSTD_c_compressionLevel]: level } })
 }
 
@@ -40,6 +47,7 @@ export const decompress = (
   if (encoding === "identity") {
     return data.length > maxBytes ? oversized(data.length, maxBytes) : data
   }
+  if (!zstdAvailable) return new PayloadError({ reason: "UnknownEncoding", message: zstdMissing().message })
   try {
     return Zlib.zstdDecompressSync(data, { maxOutputLength: maxBytes })
   } catch (cause) {
