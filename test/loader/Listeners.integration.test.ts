@@ -52,6 +52,24 @@ describe("listener set", () => {
       client.destroy()
     }))
 
+  it.scopedLive("a temporary socket name left by a crashed loader with the same pid does not block binding", () =>
+    Effect.gen(function*() {
+      const dir = yield* tmpDir
+      const path = Path.join(dir, "apm.socket")
+      // The loader binds `.apm.socket.<pid>.tmp` first; a crash before the rename leaves it behind, and
+      // a restarted container often runs the loader under the same pid.
+      const leftover = Path.join(dir, `.apm.socket.${process.pid}.tmp`)
+      yield* staleSocket(leftover)
+      const log = yield* Ref.make<Array<string>>([])
+      const scope = yield* Scope.make()
+      const set = yield* openListeners(config({ receiverPort: 0, receiverSocket: path }), hooks(log)).pipe(
+        Scope.extend(scope)
+      )
+      assert.deepStrictEqual(set.listeners.map((l) => l.kind), ["unix"])
+      yield* Scope.close(scope, Exit.void)
+      assert.deepStrictEqual(Fs.readdirSync(dir), ["apm.socket"])
+    }))
+
   it.scopedLive("a missing socket directory skips the unix listener with Datadog's error line", () =>
     Effect.gen(function*() {
       const port = yield* freePort

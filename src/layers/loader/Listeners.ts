@@ -166,6 +166,24 @@ export const openListeners = (
         // Bound under a temporary name, then renamed: closing a unix server in Node unlinks the
         // name it was bound to, and the real path must survive the loader handing the socket over.
         const temp = Path.join(Path.dirname(path), `.${Path.basename(path)}.${process.pid}.tmp`)
+        // A loader that died between bind and rename leaves its temporary socket behind, and a restarted
+        // container often reuses the pid: remove it, or the bind fails with EADDRINUSE.
+        const leftover = yield* Effect.tryPromise(() => Fs.lstat(temp)).pipe(
+          Effect.map(Option.some),
+          Effect.catchAll((e) =>
+            (e.error as NodeJS.ErrnoException).code === "ENOENT"
+              ? Effect.succeed(Option.none())
+              : Effect.fail(fail("RemoveStale", message(e.error)))
+          )
+        )
+        if (Option.isSome(leftover)) {
+          if (!leftover.value.isSocket()) {
+            return yield* Effect.fail(fail("NotASocket", `cannot reuse ${JSON.stringify(temp)}; not a unix socket`))
+          }
+          yield* Effect.tryPromise(() => Fs.unlink(temp)).pipe(
+            Effect.mapError((e) => fail("RemoveStale", `unable to remove stale temporary socket: ${message(e.error)}`))
+          )
+        }
         const server = yield* makeServer("unix")
         yield* listen(server, { path: temp }).pipe(Effect.mapError((e) => fail("Bind", message(e))))
         yield* Effect.tryPromise(() => Fs.rename(temp, path)).pipe(
