@@ -27,6 +27,8 @@ const FLAGS = ["--max-semi-space-size=1", "--max-old-space-size=32", "--v8-pool-
 const FAKE_AGENT = Path.resolve("test/loader/fixtures/fake-agent.mjs")
 const work = Fs.mkdtempSync(Path.join(Os.tmpdir(), "dd-loader-bench-"))
 const bundle = Path.join(work, "dd-agent.mjs")
+// The loader alone (src/programs/loaderMain.ts): what a deployment runs as the trace loader.
+const leanBundle = Path.join(work, "dd-agent-loader.mjs")
 
 const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const now = () => performance.now()
@@ -123,11 +125,11 @@ const BASELINE = `const net = require("node:net");
 net.createServer({ pauseOnConnect: true }).listen({ host: "127.0.0.1", port: Number(process.env.DD_APM_RECEIVER_PORT) });
 net.createServer({ pauseOnConnect: true }).listen({ path: process.env.DD_APM_RECEIVER_SOCKET }, () => console.error("Polling..."));`
 
-async function idleMemory(argv: ReadonlyArray<string>) {
+async function idleMemory(argv: ReadonlyArray<string>, subcommand: ReadonlyArray<string> = ["loader"]) {
   const samples: Array<ReturnType<typeof status>> = []
   for (let i = 0; i < 3; i++) {
     const port = await freePort()
-    const tail = argv[0] === "-e" ? [] : ["loader", "--handle-tcp-probe", "--", "node", FAKE_AGENT]
+    const tail = argv[0] === "-e" ? [] : [...subcommand, "--handle-tcp-probe", "--", "node", FAKE_AGENT]
     const p = start([...argv, ...tail], loaderEnv(port, Path.join(work, `idle${i}.sock`)))
     await p.waitFor(/Polling\.\.\./, "stderr")
     await new Promise((r) => setTimeout(r, 2000)) // let start-up garbage settle before sampling
@@ -140,7 +142,7 @@ async function idleMemory(argv: ReadonlyArray<string>) {
 
 async function firstRequestViaLoader() {
   const port = await freePort()
-  const p = start([...FLAGS, bundle, "loader", "--handle-tcp-probe", "--", "node", FAKE_AGENT], loaderEnv(port, ""))
+  const p = start([...FLAGS, leanBundle, "--handle-tcp-probe", "--", "node", FAKE_AGENT], loaderEnv(port, ""))
   await p.waitFor(/Polling\.\.\./, "stderr")
   const t0 = now()
   await request(port)
@@ -162,7 +164,7 @@ async function firstRequestDirect() {
 
 async function probeCost() {
   const port = await freePort()
-  const p = start([...FLAGS, bundle, "loader", "--handle-tcp-probe", "--", "node", FAKE_AGENT], loaderEnv(port, ""))
+  const p = start([...FLAGS, leanBundle, "--handle-tcp-probe", "--", "node", FAKE_AGENT], loaderEnv(port, ""))
   await p.waitFor(/Polling\.\.\./, "stderr")
   const before = cpuMs(p.child.pid!)
   for (let i = 1; i <= PROBES; i++) {
@@ -189,12 +191,25 @@ async function main() {
     metafile: true,
     logLevel: "error"
   })
+  await build({
+    entryPoints: [Path.resolve("src/programs/loaderMain.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    minify: true,
+    outfile: leanBundle,
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: "error"
+  })
   const bundleKB = Fs.statSync(bundle).size / 1024
+  const leanKB = Fs.statSync(leanBundle).size / 1024
   const buildMs = now() - t
   void built
 
   const baseline = await idleMemory(["-e", BASELINE])
   const bundled = await idleMemory([...FLAGS, bundle])
+  const lean = await idleMemory([...FLAGS, leanBundle], [])
   const bundledNoFlags = await idleMemory([bundle])
   const unbundled = await idleMemory([Path.resolve("bin/dd-agent.js")])
 
@@ -209,8 +224,8 @@ async function main() {
   const result = {
     machine: `${Os.cpus().length}-core ${Os.type()} ${Os.release()}, Node ${process.version}`,
     date: new Date().toISOString(),
-    bundle: { sizeKB: Math.round(bundleKB), buildMs: Math.round(buildMs), flags: FLAGS },
-    idle: { plainNodeBaseline: baseline, bundled, bundledNoFlags, unbundled },
+    bundle: { sizeKB: Math.round(bundleKB), loaderOnlySizeKB: Math.round(leanKB), buildMs: Math.round(buildMs), flags: FLAGS },
+    idle: { plainNodeBaseline: baseline, loaderOnlyBundle: lean, bundled, bundledNoFlags, unbundled },
     firstRequest: {
       runs: RUNS,
       directMedianMs: median(direct),
@@ -225,6 +240,8 @@ async function main() {
   console.table({
     "idle RSS, plain Node baseline, no Effect (MB)": f2(baseline.rssMB),
     "idle private (RssAnon), baseline (MB)": f2(baseline.anonMB),
+    "idle RSS, loader-only bundle + flags (MB)": f2(lean.rssMB),
+    "idle private (RssAnon), loader-only bundle (MB)": f2(lean.anonMB),
     "idle RSS, bundled, no flags (MB)": f2(bundledNoFlags.rssMB),
     "idle RSS, bundled + flags (MB)": f2(bundled.rssMB),
     "idle private (RssAnon), bundled (MB)": f2(bundled.anonMB),
@@ -235,7 +252,8 @@ async function main() {
     "first request, via loader (ms, median)": f2(median(viaLoader)),
     "loader overhead (ms)": f2(median(viaLoader) - median(direct)),
     "loader CPU per absorbed probe (ms)": f2(probes.cpuMsPerProbe),
-    "bundle size (kB)": f2(bundleKB)
+    "bundle size (kB)": f2(bundleKB),
+    "loader-only bundle size (kB)": f2(leanKB)
   })
   Fs.mkdirSync("bench/results", { recursive: true })
   Fs.writeFileSync("bench/results/loader.json", JSON.stringify(result, null, 2) + "\n")

@@ -103,7 +103,7 @@ describe("ProcessResolver watcher", () => {
       assert.strictEqual(r.dueAt, 1_215_000)
     }).pipe(Effect.provide(watching([...base, proc(30, 10, 40, "python3")], { interval: Duration.seconds(5) }))))
 
-  it.scoped("marks metadata inherited at fork, and replaces it when the child publishes its own", () =>
+  it.scoped("a child inherits no metadata at fork (only a link to the parent's), and gets its own once it publishes", () =>
     Effect.gen(function*() {
       const resolver = yield* ProcessResolver
       const fs = yield* ProcFsMemory.ProcFsMemory
@@ -114,6 +114,8 @@ describe("ProcessResolver watcher", () => {
       assert.deepStrictEqual(yield* tick(q, "1 second"), ["fork 41@50"])
       const child = Option.getOrThrow(yield* resolver.lookup(41))
       assert.deepStrictEqual(Option.flatMap(child.provenance, (p) => p.inheritedFrom), Option.some(40))
+      assert.isTrue(Option.isNone(child.tracer), "the parent's metadata is not the child's")
+      assert.deepStrictEqual(Option.map(child.parent, (k) => k.pid), Option.some(40))
       assert.isTrue(Option.isSome(child.retry), "keeps asking: the child may republish")
 
       yield* fs.update(41, (p) => ({ ...p, fds: fds([3, parentFd], [5, memfd("child000", meta("child-svc"), 20n, 78)]) }))

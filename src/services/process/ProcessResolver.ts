@@ -165,13 +165,12 @@ export const make = (config: ResolverConfig): Effect.Effect<ProcessResolverShape
       // schema_version is recorded, never branched on: unknown versions are accepted leniently.
       M.tracerMetadataFound.unsafeUpdate(1, [MetricLabel.make("schema_version", String(d.metadata.schema_version))])
       if (d.issues.length > 0) M.tracerFieldIssues.unsafeUpdate(d.issues.length, [])
-      return {
-        ...entry,
-        tracer: Option.some(d.metadata),
-        provenance: Option.some(provenance),
-        // Metadata inherited at fork is the parent's: keep asking until the child publishes its own.
-        retry: Option.isSome(provenance.inheritedFrom) ? retryAt("InheritedAtFork") : Option.none()
+      // A memfd inherited at fork is the parent's: the child inherits nothing it did not publish itself. Its
+      // entry keeps the link (provenance.inheritedFrom, beside `parent`) and lookups go on until it publishes.
+      if (Option.isSome(provenance.inheritedFrom)) {
+        return { ...entry, tracer: Option.none(), provenance: Option.some(provenance), retry: retryAt("InheritedAtFork") }
       }
+      return { ...entry, tracer: Option.some(d.metadata), provenance: Option.some(provenance), retry: Option.none() }
     }
 
     /**
