@@ -8,12 +8,12 @@ import { layerRegistryStore, RegistryStore, writeAtomically } from "../../src/la
 import type { InputLine } from "../../src/services/inputs/InputLine.js"
 import { parseRegistry } from "../../src/services/inputs/Registry.js"
 
-const fast: TailerSettings = { pollInterval: "20 millis", scanInterval: "50 millis", maxLineBytes: 1024, readChunkBytes: 64 }
+const fast: TailerSettings = { pollInterval: "20 millis", scanInterval: "50 millis", maxLineBytes: 1024, readChunkBytes: 64, rotationGrace: "100 millis" }
 
 const tmpDir = () => Fs.mkdtempSync(Path.join(Os.tmpdir(), "tailer-"))
 
 /** Runs a file input in its own scope, collecting lines in a queue; acks every line as it arrives if asked. */
-const startTailer = (registryPath: string, input: FileInputOptions, autoAck: boolean) =>
+const startTailer = (registryPath: string, input: FileInputOptions, autoAck: boolean, settings: Partial<TailerSettings> = {}) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     const lines = yield* Queue.unbounded<InputLine>()
@@ -22,7 +22,7 @@ const startTailer = (registryPath: string, input: FileInputOptions, autoAck: boo
     yield* runFileInput(input, (batch) =>
       Effect.sync(() => {
         for (const l of batch) if (autoAck) l.onAck?.()
-      }).pipe(Effect.zipRight(Queue.offerAll(lines, batch))), { ...fast, onEvent: (e) => Queue.unsafeOffer(events, e) }).pipe(
+      }).pipe(Effect.zipRight(Queue.offerAll(lines, batch))), { ...fast, ...settings, onEvent: (e) => Queue.unsafeOffer(events, e) }).pipe(
       Effect.provide(ctx),
       Effect.forkIn(scope)
     )
@@ -71,6 +71,24 @@ describe("file tailing", () => {
       // A file that appears later is read from its beginning.
       Fs.writeFileSync(Path.join(dir, "b.log"), "b1\nb2\n")
       assert.deepStrictEqual(texts(yield* t.take(2)), ["b1", "b2"])
+      yield* t.stop
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }))
+
+  it.live("after a rename rotation, lines still appended to the old file are read before the new file", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const a = Path.join(dir, "a.log")
+      Fs.writeFileSync(a, "")
+      // A generous grace so the append below lands inside it even on a loaded machine.
+      const t = yield* startTailer(Path.join(dir, "registry.json"), { path: a }, true, { rotationGrace: "1500 millis" })
+      yield* t.event("Opened")
+      Fs.renameSync(a, Path.join(dir, "a.log.1"))
+      Fs.writeFileSync(a, "first of new\n")
+      yield* t.event("Rotated")
+      // The writer has not reopened the path yet: it still appends to the renamed file.
+      Fs.appendFileSync(Path.join(dir, "a.log.1"), "late to old\n")
+      assert.deepStrictEqual(texts(yield* t.take(2)), ["late to old", "first of new"])
       yield* t.stop
       Fs.rmSync(dir, { recursive: true, force: true })
     }))
