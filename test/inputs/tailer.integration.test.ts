@@ -4,7 +4,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { Chunk, Duration, Effect, Exit, Layer, Queue, Scope } from "effect"
 import { type FileInputOptions, runFileInput, type TailEvent, type TailerSettings } from "../../src/layers/inputs/FileTailer.js"
-import { layerRegistryStore, RegistryStore, writeAtomically } from "../../src/layers/inputs/RegistryStore.js"
+import { layerRegistryStore, makeRegistryStore, RegistryStore, writeAtomically } from "../../src/layers/inputs/RegistryStore.js"
 import type { InputLine } from "../../src/services/inputs/InputLine.js"
 import { parseRegistry } from "../../src/services/inputs/Registry.js"
 
@@ -141,5 +141,20 @@ describe("file tailing", () => {
       assert.isTrue(Exit.isFailure(result))
       const kept = parseRegistry(Fs.readFileSync(registry, "utf8"))
       assert.strictEqual(kept._tag === "Right" && kept.right.files["/x"]!.offset, 7)
+    }))
+
+  it.scopedLive("a failed registry write is retried by the next flush", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const registry = Path.join(dir, "registry.json")
+      const store = yield* makeRegistryStore(registry, "1 hour")
+      store.set("/x", { offset: 9, dev: 1, ino: 2, updatedAt: 3 })
+      const blocker = `${registry}.tmp-${process.pid}`
+      Fs.mkdirSync(blocker)
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(store.flush)))
+      Fs.rmdirSync(blocker)
+      yield* store.flush
+      const saved = parseRegistry(Fs.readFileSync(registry, "utf8"))
+      assert.strictEqual(saved._tag === "Right" && saved.right.files["/x"]!.offset, 9)
     }))
 })
