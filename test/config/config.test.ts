@@ -76,4 +76,19 @@ process_config:
     const e = errorOf("tags: ['a:b,c']\n")
     expect(e.issues[0]).toMatchObject({ path: "tags[0]", message: "a tag may not contain ','" })
   })
+
+  it("a malformed API key is reported without echoing the secret", () => {
+    const e = errorOf("api_key: 123456789012345678\n")
+    expect(e.issues).toEqual([{ path: "api_key", where: "agent.yaml:1", message: "expected a string (the value is a secret and is not shown)" }])
+    expect(e.message).not.toContain("12345678901234")
+    expect(errorOf("api_key: [part-one-of-key, part-two]\n").message).not.toContain("part-one-of-key")
+  })
+
+  it("an endpoint port above 65535 is reported with its path and line", () => {
+    const e = errorOf("logs_config:\n  stream_endpoint: intake.example:99999\nstatus:\n  listen: 127.0.0.1:70000\n")
+    expect(e.issues).toEqual([
+      { path: "logs_config.stream_endpoint", where: "agent.yaml:2", message: "expected HOST:PORT with a port from 0 to 65535" },
+      { path: "status.listen", where: "agent.yaml:4", message: "expected HOST:PORT with a port from 0 to 65535" }
+    ])
+  })
 })

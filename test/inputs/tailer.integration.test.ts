@@ -4,16 +4,16 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { Chunk, Duration, Effect, Exit, Layer, Queue, Scope } from "effect"
 import { type FileInputOptions, runFileInput, type TailEvent, type TailerSettings } from "../../src/layers/inputs/FileTailer.js"
-import { layerRegistryStore, RegistryStore, writeAtomically } from "../../src/layers/inputs/RegistryStore.js"
+import { layerRegistryStore, makeRegistryStore, RegistryStore, writeAtomically } from "../../src/layers/inputs/RegistryStore.js"
 import type { InputLine } from "../../src/services/inputs/InputLine.js"
 import { parseRegistry } from "../../src/services/inputs/Registry.js"
 
-const fast: TailerSettings = { pollInterval: "20 millis", scanInterval: "50 millis", maxLineBytes: 1024, readChunkBytes: 64 }
+const fast: TailerSettings = { pollInterval: "20 millis", scanInterval: "50 millis", maxLineBytes: 1024, readChunkBytes: 64, rotationGrace: "100 millis" }
 
 const tmpDir = () => Fs.mkdtempSync(Path.join(Os.tmpdir(), "tailer-"))
 
 /** Runs a file input in its own scope, collecting lines in a queue; acks every line as it arrives if asked. */
-const startTailer = (registryPath: string, input: FileInputOptions, autoAck: boolean) =>
+const startTailer = (registryPath: string, input: FileInputOptions, autoAck: boolean, settings: Partial<TailerSettings> = {}) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     const lines = yield* Queue.unbounded<InputLine>()
@@ -22,7 +22,7 @@ const startTailer = (registryPath: string, input: FileInputOptions, autoAck: boo
     yield* runFileInput(input, (batch) =>
       Effect.sync(() => {
         for (const l of batch) if (autoAck) l.onAck?.()
-      }).pipe(Effect.zipRight(Queue.offerAll(lines, batch))), { ...fast, onEvent: (e) => Queue.unsafeOffer(events, e) }).pipe(
+      }).pipe(Effect.zipRight(Queue.offerAll(lines, batch))), { ...fast, ...settings, onEvent: (e) => Queue.unsafeOffer(events, e) }).pipe(
       Effect.provide(ctx),
       Effect.forkIn(scope)
     )
@@ -75,6 +75,24 @@ describe("file tailing", () => {
       Fs.rmSync(dir, { recursive: true, force: true })
     }))
 
+  it.live("after a rename rotation, lines still appended to the old file are read before the new file", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const a = Path.join(dir, "a.log")
+      Fs.writeFileSync(a, "")
+      // A generous grace so the append below lands inside it even on a loaded machine.
+      const t = yield* startTailer(Path.join(dir, "registry.json"), { path: a }, true, { rotationGrace: "1500 millis" })
+      yield* t.event("Opened")
+      Fs.renameSync(a, Path.join(dir, "a.log.1"))
+      Fs.writeFileSync(a, "first of new\n")
+      yield* t.event("Rotated")
+      // The writer has not reopened the path yet: it still appends to the renamed file.
+      Fs.appendFileSync(Path.join(dir, "a.log.1"), "late to old\n")
+      assert.deepStrictEqual(texts(yield* t.take(2)), ["late to old", "first of new"])
+      yield* t.stop
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }))
+
   it.live("over-long lines are cut into marked pieces of the limit", () =>
     Effect.gen(function*() {
       const dir = tmpDir()
@@ -123,5 +141,20 @@ describe("file tailing", () => {
       assert.isTrue(Exit.isFailure(result))
       const kept = parseRegistry(Fs.readFileSync(registry, "utf8"))
       assert.strictEqual(kept._tag === "Right" && kept.right.files["/x"]!.offset, 7)
+    }))
+
+  it.scopedLive("a failed registry write is retried by the next flush", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const registry = Path.join(dir, "registry.json")
+      const store = yield* makeRegistryStore(registry, "1 hour")
+      store.set("/x", { offset: 9, dev: 1, ino: 2, updatedAt: 3 })
+      const blocker = `${registry}.tmp-${process.pid}`
+      Fs.mkdirSync(blocker)
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(store.flush)))
+      Fs.rmdirSync(blocker)
+      yield* store.flush
+      const saved = parseRegistry(Fs.readFileSync(registry, "utf8"))
+      assert.strictEqual(saved._tag === "Right" && saved.right.files["/x"]!.offset, 9)
     }))
 })

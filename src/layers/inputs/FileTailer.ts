@@ -6,7 +6,7 @@
  */
 import * as Fs from "node:fs"
 import * as FsP from "node:fs/promises"
-import { Clock, type Duration, Effect, FiberMap, Metric, Schedule } from "effect"
+import { Clock, Duration, Effect, FiberMap, Metric, Schedule } from "effect"
 import { AckWindow } from "../../services/inputs/AckWindow.js"
 import { type InputLine, inputTags, type LineSink } from "../../services/inputs/InputLine.js"
 import { LineSplitter } from "../../services/inputs/LineSplitter.js"
@@ -34,13 +34,19 @@ export interface TailerSettings {
   readonly scanInterval: Duration.DurationInput
   readonly maxLineBytes: number
   readonly readChunkBytes: number
+  /**
+   * After a rename rotation, how long the old file is still read (its writer may append until it reopens
+   * the path) before the tailer switches to the new file.
+   */
+  readonly rotationGrace?: Duration.DurationInput | undefined
 }
 
 export const defaultTailerSettings: TailerSettings = {
   pollInterval: "200 millis",
   scanInterval: "2 seconds",
   maxLineBytes: 256 * 1024,
-  readChunkBytes: 256 * 1024
+  readChunkBytes: 256 * 1024,
+  rotationGrace: "2 seconds"
 }
 
 const linesRead = Metric.counter("dd_inputs_file_lines_total", { description: "lines read from tailed files" })
@@ -62,6 +68,7 @@ const tailFile = (path: string, input: FileInputOptions, sink: LineSink, setting
     const registry = yield* RegistryStore
     const tags = inputTags(input)
     const buffer = Buffer.allocUnsafe(settings.readChunkBytes)
+    const graceMs = Duration.toMillis(settings.rotationGrace ?? defaultTailerSettings.rotationGrace!)
     let fromStart = !firstSeen // a file that appears after start is read from its beginning
     for (;;) {
       // One open file per iteration; a rotation ends the iteration and reopens the path.
@@ -82,6 +89,7 @@ const tailFile = (path: string, input: FileInputOptions, sink: LineSink, setting
         commit(start)
         settings.onEvent?.({ _tag: "Opened", path, offset: start })
         yield* Effect.addFinalizer(() => Effect.sync(() => { current = false }))
+        let rotatedAt: number | undefined
         for (;;) {
           // Read everything available, in bounded chunks, handing each chunk's lines to the sink.
           for (;;) {
@@ -114,13 +122,20 @@ const tailFile = (path: string, input: FileInputOptions, sink: LineSink, setting
             yield* Metric.incrementBy(linesRead, lines.length)
             yield* sink(lines)
           }
-          // Rotated by rename: the old file is drained (above); continue with whatever the path names now.
-          const now = yield* Effect.tryPromise(() => FsP.stat(path)).pipe(Effect.option)
-          if (now._tag === "Some" && (now.value.ino !== identity.ino || now.value.dev !== identity.dev)) {
-            yield* Effect.logInfo("file rotated; following the new file").pipe(Effect.annotateLogs({ path }))
-            yield* Metric.increment(rotations)
-            settings.onEvent?.({ _tag: "Rotated", path })
-            return true
+          if (rotatedAt !== undefined) {
+            // The grace period is over and the old file was drained once more (above): move on.
+            if ((yield* Clock.currentTimeMillis) - rotatedAt >= graceMs) return true
+          } else {
+            // Rotated by rename: the path names another file. The writer may still append to the old one
+            // until it reopens the path, so keep reading the old file for a grace period before switching.
+            const now = yield* Effect.tryPromise(() => FsP.stat(path)).pipe(Effect.option)
+            if (now._tag === "Some" && (now.value.ino !== identity.ino || now.value.dev !== identity.dev)) {
+              yield* Effect.logInfo("file rotated; following the new file").pipe(Effect.annotateLogs({ path }))
+              yield* Metric.increment(rotations)
+              settings.onEvent?.({ _tag: "Rotated", path })
+              if (graceMs <= 0) return true
+              rotatedAt = yield* Clock.currentTimeMillis
+            }
           }
           yield* Effect.sleep(settings.pollInterval)
         }

@@ -60,7 +60,8 @@ export const makeRegistryStore = (path: string, flushInterval: Duration.Duration
     const flush = Effect.suspend(() => {
       if (!dirty) return Effect.void
       dirty = false
-      return writeAtomically(path, JSON.stringify(snapshot()) + "\n")
+      // A failed write leaves the registry dirty, so the next flush retries it.
+      return writeAtomically(path, JSON.stringify(snapshot()) + "\n").pipe(Effect.tapError(() => Effect.sync(() => { dirty = true })))
     })
     yield* flush.pipe(
       Effect.catchAll((e) => Effect.logWarning(e.message)),

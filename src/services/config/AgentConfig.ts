@@ -7,7 +7,8 @@ import { Schema } from "effect"
 const Duration = Schema.Number.pipe(Schema.nonNegative(), Schema.annotations({ description: "seconds" }))
 const Port = Schema.Int.pipe(Schema.between(0, 65535))
 const HostPort = Schema.String.pipe(
-  Schema.pattern(/^(?:\[[^\]]+\]|[^:\s]+):\d{1,5}$/, { message: () => "expected HOST:PORT" })
+  Schema.pattern(/^(?:\[[^\]]+\]|[^:\s]+):\d{1,5}$/, { message: () => "expected HOST:PORT" }),
+  Schema.filter((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535 || "expected HOST:PORT with a port from 0 to 65535")
 )
 const Tags = Schema.Array(Schema.String.pipe(Schema.pattern(/^[^,]+$/, { message: () => "a tag may not contain ','" })))
 
@@ -86,6 +87,9 @@ export const StatusConfig = Schema.Struct({
   /** Alternatively a unix socket path. */
   socket: Schema.optional(Schema.String)
 })
+
+/** Top-level keys whose values are secrets: a problem with them is reported without echoing the value. */
+export const secretKeys: ReadonlySet<string> = new Set(["api_key"])
 
 export const AgentConfigFile = Schema.Struct({
   api_key: Schema.optional(Schema.Redacted(Schema.String)),

@@ -4,7 +4,7 @@
  */
 import { Data, Either, ParseResult, Schema, SchemaAST } from "effect"
 import * as Yaml from "yaml"
-import { AgentConfigFile } from "./AgentConfig.js"
+import { AgentConfigFile, secretKeys } from "./AgentConfig.js"
 
 export interface ConfigIssue {
   /** Dotted key path, e.g. `logs_config.batch_max_entries` or `logs[2].port`. */
@@ -141,9 +141,11 @@ export const decodeAgentConfig = (
   const relevant = ParseResult.ArrayFormatter.formatErrorSync(decoded.left).filter((i) => !i.message.startsWith("Expected undefined"))
   const issues = relevant.map((issue): ConfigIssue => {
     const path = formatPath(issue.path)
+    // Schema messages quote the actual value; a secret's value must not reach the terminal or the logs.
+    const message = secretKeys.has(String(issue.path[0])) ? "expected a string (the value is a secret and is not shown)" : describe(issue)
     const envVar = fromEnv.get(issue.path.map(String).join("."))
-    if (envVar !== undefined) return { path, where: `env ${envVar}`, message: issue.message }
-    return { path: path === "" ? "(document)" : path, where: `${source}:${lineOf(doc, lines, issue.path)}`, message: describe(issue) }
+    if (envVar !== undefined) return { path, where: `env ${envVar}`, message }
+    return { path: path === "" ? "(document)" : path, where: `${source}:${lineOf(doc, lines, issue.path)}`, message }
   })
   return Either.left(new ConfigError({ source, issues }))
 }
