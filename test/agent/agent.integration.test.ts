@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { execFile, spawn } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Http from "node:http"
+import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Readline from "node:readline"
@@ -86,6 +87,9 @@ describe("dd-agent run (composed agent)", () => {
         `    path: ${app}`,
         "    service: app",
         "    start_position: beginning",
+        "  - type: tcp",
+        "    port: 0",
+        "    service: tcp-in",
         "process_config:",
         "  interval: 0.5",
         "  events_file: process-events.jsonl",
@@ -120,6 +124,16 @@ describe("dd-agent run (composed agent)", () => {
       assert.match(metrics, /logs_sender_logs_acked_total 6\n/)
       assert.match(metrics, /# EOF\n$/)
 
+      // The TCP line input: its bound port is in the status.
+      const tcp = status.logs.inputs.find((i: { type: string }) => i.type === "tcp").target as string
+      yield* Effect.async<void, Error>((resume) => {
+        const socket = Net.connect({ host: "127.0.0.1", port: Number(tcp.split(":")[1]) }, () => socket.end("via tcp\n"))
+        socket.on("close", () => resume(Effect.void))
+        socket.on("error", (e) => resume(Effect.fail(e)))
+      })
+      const withTcp = yield* awaitLogs(out, 2 + lines.length)
+      assert.deepStrictEqual([withTcp.at(-1)!.message, withTcp.at(-1)!.tags], ["via tcp", ["service:tcp-in", "env:it"]])
+
       const stopped = yield* first.stop
       assert.strictEqual(stopped.code, 0)
       assert.match(stopped.stderr, /"complete":true/)
@@ -127,11 +141,11 @@ describe("dd-agent run (composed agent)", () => {
       // A restart resumes after the last acknowledged line: only the new lines are sent.
       Fs.appendFileSync(app, "after restart\n")
       const second = yield* startAgent(dir)
-      const all = yield* awaitLogs(out, 2 + lines.length)
+      const all = yield* awaitLogs(out, 3 + lines.length)
       assert.strictEqual(all.at(-1)!.message, "after restart")
       const again = yield* second.stop
       assert.strictEqual(again.code, 0)
-      assert.strictEqual(readLines(out).length, 2 + lines.length, "nothing was sent twice")
+      assert.strictEqual(readLines(out).length, 3 + lines.length, "nothing was sent twice")
       Fs.rmSync(dir, { recursive: true, force: true })
     }), { timeout: 120_000 })
 })

@@ -7,7 +7,7 @@
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { Context, Effect, FiberSet, Layer, Redacted, Ref } from "effect"
+import { Context, Deferred, Effect, FiberSet, Layer, Redacted, Ref } from "effect"
 import type { AgentSettings } from "../../services/config/AgentSettings.js"
 import type { InputLine, LineSink } from "../../services/inputs/InputLine.js"
 import type { LogMessage } from "../../services/logs/LogMessage.js"
@@ -17,7 +17,7 @@ import { SenderConfigError } from "../../services/logs/senderErrors.js"
 import type { WorkerStatus } from "../../services/logs/StreamWorker.js"
 import { runFileInput } from "../inputs/FileTailer.js"
 import { layerRegistryStore, RegistryStore } from "../inputs/RegistryStore.js"
-import { pumpReadable, serveTcpInput } from "../inputs/StreamInputs.js"
+import { type InputListenError, pumpReadable, serveTcpInput } from "../inputs/StreamInputs.js"
 import { layerFile } from "../logs/IntakeOutputLive.js"
 import { makeIntakeServer } from "../logs/IntakeServer.js"
 import { layerSenderGrpc } from "../logs/SenderLive.js"
@@ -101,8 +101,19 @@ export const makeLogsComponent = (settings: AgentSettings) =>
           yield* FiberSet.run(inputs, pumpReadable(process.stdin, input, sink))
           break
         case "tcp": {
+          // The listener lives in the inputs' FiberSet, so stopping the inputs closes it too.
           const host = input.bind_host ?? "127.0.0.1"
-          const port = yield* serveTcpInput({ ...input, host, port: input.port }, sink)
+          const bound = yield* Deferred.make<number, InputListenError>()
+          yield* FiberSet.run(
+            inputs,
+            serveTcpInput({ ...input, host, port: input.port }, sink).pipe(
+              Effect.tap((port) => Deferred.succeed(bound, port)),
+              Effect.zipRight(Effect.never),
+              Effect.scoped,
+              Effect.catchAll((e) => Deferred.fail(bound, e))
+            )
+          )
+          const port = yield* Deferred.await(bound)
           described.push({ type: "tcp", target: `${host}:${port}` })
           break
         }

@@ -36,6 +36,13 @@ export const writeAtomically = (path: string, text: string) =>
         Fs.closeSync(fd)
       }
       Fs.renameSync(tmp, path)
+      // Make the rename itself durable (a power loss right after must not bring the old entry back).
+      const dir = Fs.openSync(Path.dirname(path), "r")
+      try {
+        Fs.fsyncSync(dir)
+      } finally {
+        Fs.closeSync(dir)
+      }
     },
     catch: (cause) => new RegistryError({ path, message: `cannot write registry ${path}: ${(cause as Error).message}`, cause })
   })
