@@ -52,6 +52,31 @@ describe("StreamWorkerMachine", () => {
     assert.strictEqual(state.unacked, 2)
   })
 
+  it("sends at most sendWindow unacknowledged batches; each ack lets the next one out; shutdown waits for all", () => {
+    const small: MachineConfig = { ...cfg, sendWindow: 3 }
+    let state = initialState(7)
+    const commands: Array<Command> = []
+    const feed = (...events: ReadonlyArray<Event>) => {
+      for (const e of events) {
+        const [next, cmds] = step(small, state, e)
+        state = next
+        commands.push(...cmds)
+      }
+    }
+    const sent = () => commands.filter((c) => c._tag === "Send").map((c) => (c as { batchId: number }).batchId)
+    feed({ _tag: "Start" }, { _tag: "StreamOpened", streamId: 1 }, { _tag: "Queued", count: 5 })
+    assert.deepStrictEqual(sent(), [1, 2, 3])
+    assert.deepStrictEqual([state.unacked, state.unsent], [3, 2])
+    feed({ _tag: "Ack", streamId: 1, batchId: 0, ok: true }, { _tag: "Ack", streamId: 1, batchId: 1, ok: true })
+    assert.deepStrictEqual(sent(), [1, 2, 3, 4])
+    feed({ _tag: "InputClosed" }, { _tag: "Shutdown" })
+    assert.notStrictEqual(state.phase, "stopped", "unsent batches are still owed")
+    for (const id of [2, 3, 4, 5]) feed({ _tag: "Ack", streamId: 1, batchId: id, ok: true })
+    assert.deepStrictEqual(sent(), [1, 2, 3, 4, 5])
+    assert.strictEqual(state.phase, "stopped")
+    assert.deepStrictEqual(commands.at(-1), { _tag: "Done", reason: "drained" })
+  })
+
   it("lifetime jitter spreads workers: different seeds give different lifetimes within ±10 %", () => {
     const lifetimes = new Set([1, 2, 3, 4, 5].map((seed) => {
       const c = run(initialState(seed), { _tag: "Start" }, { _tag: "StreamOpened", streamId: 1 }).commands

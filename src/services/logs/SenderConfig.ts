@@ -71,7 +71,8 @@ export const makeSenderConfig = (input: SenderConfigInput = {}): SenderConfig | 
     ["machine.backoffBaseMs", c.machine.backoffBaseMs],
     ["machine.backoffMaxMs", c.machine.backoffMaxMs],
     ["machine.ackTimeoutMs", c.machine.ackTimeoutMs],
-    ["machine.shutdownTimeoutMs", c.machine.shutdownTimeoutMs]
+    ["machine.shutdownTimeoutMs", c.machine.shutdownTimeoutMs],
+    ["machine.sendWindow", c.machine.sendWindow]
   ]
   for (const [setting, v] of checks) {
     const e = positiveInt(setting, v)

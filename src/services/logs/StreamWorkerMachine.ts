@@ -26,6 +26,12 @@ export interface MachineConfig {
   /** Protocol-class errors tolerated (each followed by a `backoffMaxMs` wait) before the worker stops. */
   readonly maxProtocolErrors: number
   readonly shutdownTimeoutMs: number
+  /**
+   * Batches written to a stream and not yet acknowledged, at most. The inflight tracker may hold many more
+   * (its limits are for buffering); the window keeps gRPC's own buffers — which copy every message — small
+   * when the intake is slower than the sender, and still covers a long round trip.
+   */
+  readonly sendWindow: number
 }
 
 export const defaultMachineConfig: MachineConfig = {
@@ -36,7 +42,8 @@ export const defaultMachineConfig: MachineConfig = {
   backoffMaxMs: 120_000,
   ackTimeoutMs: 30_000,
   maxProtocolErrors: 3,
-  shutdownTimeoutMs: 10_000
+  shutdownTimeoutMs: 10_000,
+  sendWindow: 64
 }
 
 export interface StreamProblem {
@@ -178,12 +185,13 @@ const leaveStream = (s: MachineState, how: "halfClose" | "cancel", out: Out): Ma
   return { ...next, streamId: 0, unsent: next.unsent + next.unacked, unacked: 0 }
 }
 
-/** Sends every unsent payload while active, and keeps the ack watchdog armed while acks are owed. */
+/** Sends unsent payloads while active, up to the send window, and keeps the ack watchdog armed while acks are owed. */
 const pump = (config: MachineConfig, s: MachineState, out: Out): MachineState => {
-  if (s.phase !== "active" || s.unsent === 0) return s
+  const n = Math.min(s.unsent, config.sendWindow - s.unacked)
+  if (s.phase !== "active" || n <= 0) return s
   let batchId = s.nextBatchId
-  for (let i = 0; i < s.unsent; i++) out.push({ _tag: "Send", streamId: s.streamId, batchId: batchId++ })
-  const next: MachineState = { ...s, nextBatchId: batchId, unacked: s.unacked + s.unsent, unsent: 0 }
+  for (let i = 0; i < n; i++) out.push({ _tag: "Send", streamId: s.streamId, batchId: batchId++ })
+  const next: MachineState = { ...s, nextBatchId: batchId, unacked: s.unacked + n, unsent: s.unsent - n }
   return next.timers.ackWatchdog === undefined ? startTimer(next, "ackWatchdog", config.ackTimeoutMs, out) : next
 }
 
@@ -327,6 +335,8 @@ const ack = (
   // Restart the watchdog on progress; stop it once nothing is owed.
   next = cancelTimer(next, "ackWatchdog", out)
   if (owesAcks(next)) next = startTimer(next, "ackWatchdog", config.ackTimeoutMs, out)
+  // The window moved: send what waits for room.
+  next = pump(config, next, out)
   next = checkDone(next, out)
   if (next.phase === "draining" && next.unacked === 0) {
     out.push({ _tag: "Rotated", reason: "lifetime" })
