@@ -11,9 +11,11 @@ import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Readline from "node:readline"
+import * as Zlib from "node:zlib"
 import { Deferred, Duration, Effect, Exit } from "effect"
 
 const bin = Path.resolve("bin/dd-agent.js")
+const exampleEvent = Fs.readFileSync(Path.resolve("docs/examples/events.jsonl"), "utf8").split("\n")[0]!
 
 const startAgent = (dir: string) =>
   Effect.gen(function*() {
@@ -148,4 +150,62 @@ describe("dd-agent run (composed agent)", () => {
       assert.strictEqual(readLines(out).length, 3 + lines.length, "nothing was sent twice")
       Fs.rmSync(dir, { recursive: true, force: true })
     }), { timeout: 120_000 })
+
+  it.scopedLive("encodes capture events from the capture directory with the target process's identity and uploads them", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "agent-di-"))
+      // The intake a snapshot is uploaded to: collects the JSON items of each (gzip) POST.
+      const received = yield* Deferred.make<Record<string, unknown>>()
+      const server = yield* Effect.acquireRelease(
+        Effect.async<Http.Server>((resume) => {
+          const srv = Http.createServer((req, res) => {
+            const parts: Array<Buffer> = []
+            req.on("data", (d: Buffer) => parts.push(d))
+            req.on("end", () => {
+              const body = Buffer.concat(parts)
+              const text = req.headers["content-encoding"] === "gzip" ? Zlib.gunzipSync(body).toString("utf8") : body.toString("utf8")
+              if (req.url?.startsWith("/debugger/v2/input")) {
+                for (const item of JSON.parse(text) as Array<Record<string, unknown>>) Deferred.unsafeDone(received, Exit.succeed(item))
+              }
+              res.writeHead(202).end("{}")
+            })
+          })
+          srv.listen(0, "127.0.0.1", () => resume(Effect.succeed(srv)))
+        }),
+        (srv) => Effect.async<void>((resume) => { srv.close(() => resume(Effect.void)); srv.closeAllConnections() })
+      )
+      const port = (server.address() as Net.AddressInfo).port
+      // The target process: its identity comes from its environment (no tracer memfd).
+      const target = yield* Effect.acquireRelease(
+        Effect.sync(() => spawn("sleep", ["60"], { env: { ...process.env, DD_SERVICE: "capture-it", DD_ENV: "it", DD_VERSION: "7" }, stdio: "ignore" })),
+        (child) => Effect.sync(() => child.kill("SIGKILL"))
+      )
+      Fs.mkdirSync(Path.join(dir, "captures"))
+      Fs.writeFileSync(Path.join(dir, "agent.yaml"), [
+        "logs_enabled: false",
+        "process_config:",
+        "  read_environ: true",
+        "dynamic_instrumentation:",
+        "  enabled: true",
+        `  capture_dir: ${Path.join(dir, "captures")}`,
+        `  endpoint: http://127.0.0.1:${port}/debugger/v2/input`,
+        "status:",
+        "  listen: 127.0.0.1:0",
+        ""
+      ].join("\n"))
+      const agent = yield* startAgent(dir)
+      const event = { ...JSON.parse(exampleEvent), pid: target.pid }
+      Fs.appendFileSync(Path.join(dir, "captures", "app.jsonl"), JSON.stringify(event) + "\n")
+      const snapshot = yield* Deferred.await(received).pipe(Effect.timeout(Duration.seconds(30)))
+      assert.strictEqual(snapshot["ddsource"], "dd_debugger")
+      assert.strictEqual(snapshot["service"], "capture-it")
+      const probe = (snapshot["debugger"] as { snapshot: { probe: { id: string } } }).snapshot.probe
+      assert.strictEqual(probe.id, event.probe.id)
+      const status = JSON.parse((yield* get(agent.status, "/status")).body)
+      assert.strictEqual(status.dynamic_instrumentation.state, "running")
+      assert.strictEqual(status.dynamic_instrumentation.pipeline.queued, 1)
+      assert.strictEqual(status.logs.state, "disabled")
+      assert.strictEqual((yield* agent.stop).code, 0)
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }), { timeout: 60_000 })
 })
