@@ -21,7 +21,9 @@ export const renderStatusReport = (status: unknown): string => {
       lines.push(
         `  worker ${fmt(w["worker"])}     ${fmt(w["phase"])}, stream ${fmt(w["streamId"])}: acked ${fmt(w["logsAcked"])}/${fmt(w["logsAccepted"])}, ` +
           `inflight ${fmt(w["inflightPayloads"])} batches (${fmt(w["inflightBytes"])} B), wire ${fmt(w["bytesOnWire"])} B, rotations ${fmt(w["rotations"])}` +
-          (w["problem"] ? `, last error: ${fmt(w["problem"])}` : "")
+          (w["problem"]
+            ? `, last error${typeof w["problemAt"] === "number" ? ` at ${new Date(w["problemAt"]).toISOString()}` : ""}: ${fmt(w["problem"])}`
+            : "")
       )
     }
   }

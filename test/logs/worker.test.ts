@@ -212,6 +212,8 @@ describe("StreamWorker with the fake transport", () => {
       const st = yield* worker.status
       assert.strictEqual(st.phase, "failed")
       assert.strictEqual(st.problem?.code, GrpcCode.UNAUTHENTICATED)
+      assert.isNumber(st.problemAt)
+      assert.isAtMost(st.problemAt!, 4_000, "when the fatal status arrived (test clock), not when asked")
       assert.strictEqual(fake.streams.length, 1) // no retry after the fatal status
       const report = yield* worker.shutdown
       assert.deepStrictEqual([report.acked, report.unacked, report.reason], [10, 5, "failed"])

@@ -6,7 +6,7 @@
  * Producers hand over chunks of logs through a bounded queue; the driver takes input only while the
  * inflight tracker has room, which is the backpressure towards producers.
  */
-import { Cause, Chunk, Deferred, Effect, FiberMap, Metric, Option, Queue, Random, type Scope } from "effect"
+import { Cause, Chunk, Clock, Deferred, Effect, FiberMap, Metric, Option, Queue, Random, type Scope } from "effect"
 import { encodeBatchData } from "./BatchCodec.js"
 import { Batcher } from "./Batcher.js"
 import { Dictionary } from "./Dictionary.js"
@@ -45,6 +45,8 @@ export interface WorkerStatus {
   readonly retransmittedBatches: number
   readonly rotations: number
   readonly problem: StreamProblem | undefined
+  /** Unix ms when `problem` happened. */
+  readonly problemAt: number | undefined
   readonly lastRejection: LogRejected | undefined
 }
 
@@ -129,6 +131,8 @@ export const makeStreamWorker = (
     let stopFlag = false
     let lastRejection: LogRejected | undefined
     let problem: StreamProblem | undefined
+    /** Unix ms of the last problem (status reports when it happened). */
+    let problemAt: number | undefined
     let wasFull = false
 
     /** Safe from any callback: the queues are unbounded / sliding, so the offer cannot block or fail. */
@@ -226,7 +230,8 @@ export const makeStreamWorker = (
           return Metric.increment(Metric.tagged(M.rotations, "reason", c.reason))
         case "Problem":
           problem = c.problem
-          return Effect.zipRight(
+          return Effect.all([
+            Effect.map(Clock.currentTimeMillis, (now) => { problemAt = now }),
             Metric.increment(Metric.tagged(M.streamErrors, "class", c.problem.failureClass)),
             (c.terminal ? Effect.logError : Effect.logWarning)("logs stream failed", {
               class: c.problem.failureClass,
@@ -234,7 +239,7 @@ export const makeStreamWorker = (
               message: c.problem.message,
               terminal: c.terminal
             })
-          )
+          ], { discard: true })
         case "Done":
           finished = c.reason
           return Effect.void
@@ -369,6 +374,7 @@ export const makeStreamWorker = (
       Effect.gen(function*() {
         yield* Effect.logError("logs stream worker crashed", cause)
         problem = { failureClass: "fatal", code: GrpcCode.INTERNAL, message: `stream worker crashed: ${Cause.squash(cause)}` }
+        problemAt = yield* Clock.currentTimeMillis
         finished = "failed"
         stopFlag = true
         yield* Deferred.succeed(stopRequested, undefined)
@@ -419,6 +425,7 @@ export const makeStreamWorker = (
       inflightBytes: tracker.bytes,
       dictionaryEntries: dictionary.stats.entries,
       problem,
+      problemAt,
       lastRejection
     }))
 

@@ -1,0 +1,8 @@
+/**
+ * Log inputs, pure parts: the bounded line splitter, the per-file acknowledgement window, and the offset
+ * registry's format and resume rule.
+ */
+export * from "./AckWindow.js"
+export * from "./InputLine.js"
+export * from "./LineSplitter.js"
+export * from "./Registry.js"
