@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Deferred, Effect, Fiber, Layer, Redacted } from "effect"
 import { layerGrpcStreamTransport } from "../../src/layers/logs/GrpcStreamTransport.js"
 import { MemoryIntakeOutput } from "../../src/layers/logs/IntakeOutputLive.js"
 import { IntakeServer, layerIntakeServer } from "../../src/layers/logs/IntakeServer.js"
@@ -62,6 +62,27 @@ const compare = (input: ReadonlyArray<LogMessage>, output: ReadonlyArray<{ messa
 }
 
 describe("logs sender against the reference intake (loopback)", () => {
+  it.scopedLive("a sender whose fiber is interrupted still shuts down gracefully: every log offered is delivered", () =>
+    Effect.gen(function*() {
+      const { port, output } = yield* startIntake({ ackDelayMs: 50 })
+      const logs = makeLogs(2_000)
+      const offered = yield* Deferred.make<void>()
+      const fiber = yield* Effect.gen(function*() {
+        const sender = yield* makeSender(config(fast))
+        for (let i = 0; i < logs.length; i += 500) yield* sender.send(logs.slice(i, i + 500))
+        yield* Deferred.succeed(offered, undefined)
+        return yield* Effect.never
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(layerGrpcStreamTransport({ host: "127.0.0.1", port, apiKey: Redacted.make(KEY), insecure: true, encoding: "zstd" })),
+        Effect.fork
+      )
+      yield* Deferred.await(offered)
+      // Interruption closes the sender's scope from an interrupted fiber: its finalizer must still wait for acks.
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual(compare(logs, yield* output.all), 0)
+    }))
+
   it.scopedLive("delivers every log byte-exact with zstd and two workers on one channel", () =>
     Effect.gen(function*() {
       const { port, output } = yield* startIntake()

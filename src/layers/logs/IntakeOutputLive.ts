@@ -36,7 +36,7 @@ export const layerFile = (path: string) =>
         (ws) =>
           Effect.async<void>((resume) => {
             ws.end(() => resume(Effect.void))
-          }).pipe(Effect.timeoutOption(Duration.seconds(5)), Effect.interruptible)
+          }).pipe(Effect.interruptible, Effect.timeoutOption(Duration.seconds(5)))
       )
       return IntakeOutput.of({ write: (records) => writeTo(file, path, toJsonLines(records)) })
     })

@@ -398,10 +398,12 @@ export const makeStreamWorker = (
     const shutdown = Effect.zipRight(requestStop, Deferred.await(done))
 
     // Leaving the scope without an explicit shutdown still shuts down gracefully (bounded by the timeout).
+    // The wait is interruptible *inside* the timeout: a finalizer of an interrupted fiber would cut an
+    // interruptible region around the timeout at once, skipping the shutdown.
     yield* Effect.addFinalizer(() =>
       shutdown.pipe(
-        Effect.timeoutOption(config.machine.shutdownTimeoutMs + 2 * config.halfCloseGraceMs + 1_000),
-        Effect.interruptible
+        Effect.interruptible,
+        Effect.timeoutOption(config.machine.shutdownTimeoutMs + 2 * config.halfCloseGraceMs + 1_000)
       )
     )
 
