@@ -18,7 +18,7 @@ const world = [
 
 const layer = ProcessInfoFromResolver.pipe(
   Layer.provide(ResolverLayer.layer({ readEnviron: true })),
-  Layer.provide(ProcFsMemory.layer(world))
+  Layer.provideMerge(ProcFsMemory.layer(world))
 )
 
 describe("snapshot identity from the process resolver", () => {
@@ -35,5 +35,11 @@ describe("snapshot identity from the process resolver", () => {
       const fromExe = Option.getOrThrow(yield* info.lookup(42))
       assert.deepStrictEqual([fromExe.service, fromExe.serviceSource], ["node", "executable"])
       assert.isTrue(Option.isNone(yield* info.lookup(4242)))
+
+      // The pid is reused by another process: its identity, not the cached one.
+      const fs = yield* ProcFsMemory.ProcFsMemory
+      yield* fs.put(proc(42, 1, 99, "ruby", { environ: { DD_SERVICE: "reborn" } }))
+      const reused = Option.getOrThrow(yield* info.lookup(42))
+      assert.deepStrictEqual([reused.service, reused.serviceSource], ["reborn", "environment"])
     }).pipe(Effect.provide(layer)))
 })

@@ -34,7 +34,8 @@ export const ProcessInfoFromResolver: Layer.Layer<ProcessInfo, never, ProcessRes
     const host = Os.hostname()
     return ProcessInfo.of({
       lookup: (pid) =>
-        resolver.resolve(pid).pipe(
+        // The pid of a capture event may have been reused since it was cached: check the incarnation.
+        resolver.resolveCurrent(pid).pipe(
           Effect.map((entry) => resolveProcessIdentity(factsOfEntry(entry, host))),
           // A process that is gone or unreadable has no identity; the encoder reports it as unknown.
           Effect.orElseSucceed(() => Option.none())

@@ -38,6 +38,11 @@ export interface ProcessResolverShape {
    * when the process published one; `facts.env` the DD_* variables when environ reading is on.
    */
   readonly resolve: (pid: number) => Effect.Effect<ProcessEntry, ProcReadError>
+  /**
+   * Like `resolve`, but first reads the pid's start time (one small /proc read), so a pid reused since it was
+   * cached never yields the previous process's entry — for callers without a watcher keeping the cache current.
+   */
+  readonly resolveCurrent: (pid: number) => Effect.Effect<ProcessEntry, ProcReadError>
   /** Cache only: the current entry for `pid`, if cached. */
   readonly lookup: (pid: number) => Effect.Effect<Option.Option<ProcessEntry>>
   /** Cache only: the entry of exactly this incarnation. */
@@ -227,6 +232,17 @@ export const make = (config: ResolverConfig): Effect.Effect<ProcessResolverShape
         return Effect.flatMap(observe(pid), resolveObservation)
       })
 
+    const resolveCurrent = (pid: number): Effect.Effect<ProcessEntry, ProcReadError> =>
+      Effect.flatMap(observe(pid), (obs) => {
+        const hit = cache.get(keyOf(obs.pid, obs.startTime))
+        if (hit !== undefined) {
+          M.cacheHits.unsafeUpdate(1, [])
+          return Effect.succeed(hit)
+        }
+        M.cacheMisses.unsafeUpdate(1, [])
+        return resolveObservation(obs)
+      })
+
     const ancestors = (entry: ProcessEntry): Effect.Effect<ReadonlyArray<ProcessEntry>> =>
       Effect.gen(function*() {
         const out: Array<ProcessEntry> = []
@@ -335,6 +351,7 @@ export const make = (config: ResolverConfig): Effect.Effect<ProcessResolverShape
 
     return {
       resolve,
+      resolveCurrent,
       lookup: (pid) => Effect.sync(() => Option.fromNullable(cachedByPid(pid))),
       get: (key) => Effect.sync(() => Option.fromNullable(cache.get(keyOf(key.pid, key.startTime)))),
       ancestors,
