@@ -53,7 +53,13 @@ export const makeSnapshotComponent = (
       Effect.forEach(lines, (line) => {
         const event = decodeEventLine(line.text, 0)
         const handled = Either.isLeft(event)
-          ? Ref.update(invalid, (n) => n + 1).pipe(Effect.zipRight(Effect.logWarning("invalid capture event", event.left.message)))
+          ? Ref.update(invalid, (n) => n + 1).pipe(Effect.zipRight(
+            Effect.logWarning("invalid capture event").pipe(Effect.annotateLogs({
+              file: line.origin?.file ?? "?",
+              endOffset: line.origin?.endOffset ?? -1,
+              problem: event.left.message
+            }))
+          ))
           : Effect.asVoid(pipeline.submit(event.right))
         return Effect.ensuring(handled, Effect.sync(() => line.onAck?.()))
       }, { discard: true })).pipe(Effect.provide(ctx), Effect.interruptible, Effect.forkScoped)

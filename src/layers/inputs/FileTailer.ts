@@ -113,6 +113,7 @@ const tailFile = (path: string, input: FileInputOptions, sink: LineSink, setting
                 text: l.text,
                 timestamp: now,
                 tags,
+                origin: { file: path, endOffset: l.endOffset },
                 onAck: () => {
                   const moved = window.ack(seq)
                   if (moved !== undefined) commit(moved)

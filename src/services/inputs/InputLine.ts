@@ -5,6 +5,8 @@ export interface InputLine {
   readonly timestamp: number
   /** `service:`, `source:` and the input's own tags. */
   readonly tags: ReadonlyArray<string>
+  /** Where a file line came from (its file and the byte offset just past it), for error messages. */
+  readonly origin?: { readonly file: string; readonly endOffset: number } | undefined
   /** Called once the line is acknowledged by the intake (advances the file's registry offset). */
   readonly onAck?: (() => void) | undefined
 }
