@@ -12,6 +12,7 @@ export interface SplitLine {
 }
 
 const NL = 0x0a
+const CR = 0x0d
 
 export class LineSplitter {
   private pending: Array<Buffer> = []
@@ -41,9 +42,15 @@ export class LineSplitter {
     for (;;) {
       const nl = chunk.indexOf(NL, start)
       const end = nl === -1 ? chunk.length : nl
-      // Cut over-long lines before they grow past the limit.
-      while (this.pendingBytes + (end - start) > this.maxLineBytes) {
-        const take = this.maxLineBytes - this.pendingBytes
+      // A CR right before the newline is the line ending, not content: it does not count against the limit.
+      const contentEnd = nl !== -1 && end > start && chunk[end - 1] === CR ? end - 1 : end
+      // Cut over-long lines before they grow past the limit, on a character boundary (never inside a
+      // UTF-8 sequence, so each piece decodes cleanly).
+      while (this.pendingBytes + (contentEnd - start) > this.maxLineBytes) {
+        let take = this.maxLineBytes - this.pendingBytes
+        let back = 0
+        while (back < 3 && back < take && (chunk[start + take - back]! & 0xc0) === 0x80) back++
+        if (back < take) take -= back
         this.push(chunk.subarray(start, start + take))
         start += take
         this.offset += take

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest"
+import * as fc from "fast-check"
+import { LineSplitter } from "../../src/services/inputs/LineSplitter.js"
+import { AckWindow } from "../../src/services/inputs/AckWindow.js"
+
+const split = (chunks: ReadonlyArray<string | Buffer>, max = 1024, offset = 0) => {
+  const s = new LineSplitter(offset, max)
+  return chunks.flatMap((c) => s.feed(typeof c === "string" ? Buffer.from(c) : c))
+}
+
+describe("LineSplitter", () => {
+  it("strips LF and CRLF endings, keeps a lone CR inside a line, and joins lines across chunks", () => {
+    const lines = split(["a\r\nb", "c\n", "with \r inside\n", "\r\n", "tail"])
+    expect(lines.map((l) => l.text)).toEqual(["a", "bc", "with \r inside", ""])
+    expect(lines.map((l) => l.endOffset)).toEqual([3, 6, 20, 22])
+  })
+
+  it("a line of exactly the limit ending in CRLF is one line, not a piece and an empty line", () => {
+    const lines = split(["x".repeat(8) + "\r\n", "next\n"], 8)
+    expect(lines).toEqual([
+      { text: "x".repeat(8), endOffset: 10, truncated: false },
+      { text: "next", endOffset: 15, truncated: false }
+    ])
+  })
+
+  it("cuts an over-long line into marked pieces on character boundaries", () => {
+    const line = "é".repeat(10) // 20 bytes
+    const lines = split([line + "\n"], 7)
+    expect(lines.map((l) => l.text)).toEqual(["ééé", "ééé", "ééé", "é"])
+    expect(lines.map((l) => l.truncated)).toEqual([true, true, true, false])
+    expect(lines.every((l) => !l.text.includes("\uFFFD"))).toBe(true)
+    expect(lines.at(-1)!.endOffset).toBe(21)
+  })
+
+  it("property: any split of any text gives back its lines (when none is over the limit) and exact offsets", () => {
+    fc.assert(fc.property(
+      fc.array(fc.string({ unit: "grapheme", maxLength: 30 }).map((s) => s.replace(/[\r\n]/g, "")), { maxLength: 20 }),
+      fc.boolean(),
+      fc.array(fc.integer({ min: 1, max: 17 }), { minLength: 1, maxLength: 10 }),
+      (lines, crlf, cuts) => {
+        const text = Buffer.from(lines.map((l) => l + (crlf ? "\r\n" : "\n")).join(""))
+        const chunks: Array<Buffer> = []
+        let at = 0
+        for (let i = 0; at < text.length; i++) {
+          const n = cuts[i % cuts.length]!
+          chunks.push(text.subarray(at, at + n))
+          at += n
+        }
+        const out = split(chunks, 1024)
+        expect(out.map((l) => l.text)).toEqual(lines)
+        let end = 0
+        out.forEach((l, i) => {
+          end += Buffer.byteLength(lines[i]!) + (crlf ? 2 : 1)
+          expect(l.endOffset).toBe(end)
+        })
+      }
+    ), { numRuns: 200 })
+  })
+})
+
+describe("AckWindow", () => {
+  it("commits only over a contiguous run of settled lines, whatever the ack order", () => {
+    const w = new AckWindow(100)
+    const a = w.track(110)
+    const b = w.track(120)
+    const c = w.track(130)
+    expect(w.ack(b)).toBeUndefined()
+    expect(w.committedOffset).toBe(100)
+    expect(w.ack(a)).toBe(120)
+    expect(w.ack(a)).toBeUndefined() // a second ack changes nothing
+    expect(w.outstanding).toBe(1)
+    expect(w.ack(c)).toBe(130)
+    w.restart(0)
+    expect(w.committedOffset).toBe(0)
+    expect(w.ack(w.track(5))).toBe(5)
+  })
+})
