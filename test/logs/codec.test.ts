@@ -35,6 +35,11 @@ describe("content encoding", () => {
     expect(Buffer.from(Zlib.zstdDecompressSync(z)).equals(data)).toBe(true)
   })
 
+  it("a compressed payload owns exactly its bytes (an inflight payload must not pin zlib's 64 KiB chunk)", () => {
+    const z = compress(Buffer.from("small batch"), "zstd")
+    expect(z.buffer.byteLength).toBe(z.byteLength)
+  })
+
   it("corrupt zstd is a typed error", () => {
     const e = payloadError(decompress(Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from("garbage")]), "zstd"))
     expect(e.reason).toBe("Corrupt")

@@ -32,7 +32,10 @@ const zstdMissing = () =>
 export const compress = (data: Uint8Array, encoding: ContentEncoding, level = 1): Uint8Array => {
   if (encoding === "identity") return data
   if (!zstdAvailable) throw zstdMissing()
-  return Zlib.zstdCompressSync(data, { params: { [Zlib.constants.ZSTD_c_compressionLevel]: level } })
+  const out = Zlib.zstdCompressSync(data, { params: { [Zlib.constants.ZSTD_c_compressionLevel]: level } })
+  // zlib returns a view on a larger output chunk (64 KiB or more); a payload kept in flight until its ack
+  // would hold the whole chunk, so keep an exact-size copy instead.
+  return out.byteLength < out.buffer.byteLength / 2 ? out.slice() : out
 }
 
 /**
