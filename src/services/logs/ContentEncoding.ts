@@ -35,7 +35,7 @@ export const compress = (data: Uint8Array, encoding: ContentEncoding, level = 1)
   const out = Zlib.zstdCompressSync(data, { params: { [Zlib.constants.ZSTD_c_compressionLevel]: level } })
   // zlib returns a view on a larger output chunk (64 KiB or more); a payload kept in flight until its ack
   // would hold the whole chunk, so keep an exact-size copy instead.
-  return out.byteLength < out.buffer.byteLength / 2 ? out.slice() : out
+  return out.byteLength < out.buffer.byteLength / 2 ? new Uint8Array(out) : out
 }
 
 /**
