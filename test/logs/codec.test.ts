@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest"
 import * as Zlib from "node:zlib"
+import * as fc from "fast-check"
+import { type Datum, DynamicValue } from "../../src/services/logs/Datum.js"
+import { decodeDatumSequence, encodeDatumSequence, encodeDatumSequenceGenerated } from "../../src/services/logs/DatumWire.js"
 import {
   compress,
   decodeBatchData,
@@ -72,5 +75,39 @@ describe("content encoding", () => {
       "zstd"
     )
     expect(uncompressedBytes).toBeGreaterThan(data.length)
+  })
+})
+
+describe("direct DatumSequence encoder", () => {
+  const value = fc.oneof(
+    fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }).map(DynamicValue.int),
+    fc.double({ noNaN: true }).map(DynamicValue.float),
+    fc.string({ unit: "grapheme", maxLength: 8 }).map(DynamicValue.string),
+    fc.nat({ max: 2 ** 40 }).map(DynamicValue.dict)
+  )
+  const tags = fc.oneof(fc.constant(undefined), fc.constant(null), value)
+  const datum: fc.Arbitrary<Datum> = fc.oneof(
+    fc.record({
+      _tag: fc.constant("Log" as const),
+      timestamp: fc.integer({ min: -(2 ** 50), max: 2 ** 50 }),
+      content: fc.oneof(
+        fc.string({ unit: "grapheme", maxLength: 20 }).map((raw) => ({ _tag: "Raw" as const, raw })),
+        fc.record({ _tag: fc.constant("Structured" as const), patternId: fc.nat({ max: 1000 }), values: fc.array(value, { maxLength: 4 }) })
+      ),
+      tags,
+      uuid: fc.option(fc.oneof(fc.uuid(), fc.constant("")), { nil: undefined }),
+      status: fc.option(value, { nil: undefined })
+    }),
+    fc.record({ _tag: fc.constant("PatternDefine" as const), patternId: fc.nat(), template: fc.string(), paramCount: fc.nat({ max: 5 }), posList: fc.array(fc.nat({ max: 100 }), { maxLength: 5 }) }),
+    fc.record({ _tag: fc.constant("PatternDelete" as const), patternId: fc.nat() }),
+    fc.record({ _tag: fc.constant("DictEntryDefine" as const), id: fc.nat(), value: fc.string() }),
+    fc.record({ _tag: fc.constant("DictEntryDelete" as const), id: fc.nat() }),
+    fc.record({ _tag: fc.constant("DeltaEncodingSync" as const), timestamp: fc.nat(), patternId: fc.nat(), tags })
+  )
+
+  it("decodes to exactly what the generated encoder's output decodes to", () => {
+    fc.assert(fc.property(fc.array(datum, { maxLength: 30 }), (datums) => {
+      expect(decodeDatumSequence(encodeDatumSequence(datums))).toEqual(decodeDatumSequence(encodeDatumSequenceGenerated(datums)))
+    }), { numRuns: 300 })
   })
 })
