@@ -109,7 +109,8 @@ export const makeIntakeServer = (options: IntakeOptions) =>
     ) =>
       Effect.gen(function*() {
         const stream = new IntakeStream(streamId, encoding, maxPayloadBytes, budget)
-        const outgoing = yield* Queue.unbounded<Outgoing>()
+        // Bounded: a client that outruns delayed acks is slowed down (reading waits) instead of growing it.
+        const outgoing = yield* Queue.bounded<Outgoing>(4096)
         const ended = yield* Deferred.make<void>()
         let finished = false
         const finish = (st: grpc.StatusObject | undefined) => {
