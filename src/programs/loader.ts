@@ -7,7 +7,7 @@ import { Effect, Option } from "effect"
 import { loadLoaderConfig } from "../layers/loader/ConfigFile.js"
 import { withLoaderLogger } from "../layers/loader/LogFormat.js"
 import { runLoader } from "../layers/loader/Loader.js"
-import { processSignals } from "../layers/loader/Signals.js"
+import { processSignals } from "../layers/ProcessSignals.js"
 
 const config = Options.file("config", { exists: "either" }).pipe(
   Options.withDescription("datadog.yaml-style configuration file (DD_* variables override it)"),

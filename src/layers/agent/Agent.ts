@@ -10,7 +10,7 @@ import { type AgentSettings, defaultStateDir } from "../../services/config/Agent
 import * as LogsMetrics from "../../services/logs/metrics.js"
 import type { SendReport } from "../../services/logs/Sender.js"
 import type { ProcessResolver } from "../../services/process/ProcessResolver.js"
-import { processSignals } from "../loader/Signals.js"
+import { processSignals } from "../ProcessSignals.js"
 import * as ProcessResolverLayer from "../process/ProcessResolverLayer.js"
 import { serveStatus } from "../status/StatusServer.js"
 import { type LogsStatus, makeLogsComponent } from "./LogsComponent.js"

@@ -31,5 +31,5 @@ export {
 } from "./ProcNetClassifier.js"
 export { drainBuffered, makeReadingClassifier } from "./ReadingClassifier.js"
 export { resolveCommand } from "./ResolveCommand.js"
-export { FORWARDED_SIGNALS, processSignals } from "./Signals.js"
+export { FORWARDED_SIGNALS, processSignals } from "../ProcessSignals.js"
 export { type AgentExit, type AgentProcess, exitCodeOf, spawnAgent, superviseAgent } from "./Supervisor.js"

@@ -1,4 +1,4 @@
-/** Process signals as a bounded queue, listening only while the scope is open. */
+/** Process signals as a bounded queue, listening only while the scope is open (shared by the agent and the loader). */
 import { Effect, Queue, type Scope } from "effect"
 
 export const FORWARDED_SIGNALS: ReadonlyArray<NodeJS.Signals> = ["SIGTERM", "SIGINT", "SIGHUP"]
