@@ -37,7 +37,13 @@ const startTailer = (registryPath: string, input: FileInputOptions, autoAck: boo
         Effect.repeat({ until: (e) => e._tag === tag }),
         Effect.timeoutFail({ duration: Duration.seconds(10), onTimeout: () => new Error(`timed out waiting for ${tag}`) })
       )
-    return { take, event, lines, stop: Scope.close(scope, Exit.void), registry: ctx.unsafeMap.get(RegistryStore.key) as RegistryStore["Type"] }
+    /** Waits for an event matching `predicate`. */
+    const eventMatching = (predicate: (e: TailEvent) => boolean) =>
+      Queue.take(events).pipe(
+        Effect.repeat({ until: predicate }),
+        Effect.timeoutFail({ duration: Duration.seconds(10), onTimeout: () => new Error("timed out waiting for an event") })
+      )
+    return { take, event, eventMatching, lines, stop: Scope.close(scope, Exit.void), registry: ctx.unsafeMap.get(RegistryStore.key) as RegistryStore["Type"] }
   })
 
 const texts = (ls: ReadonlyArray<InputLine>) => ls.map((l) => l.text)
@@ -89,6 +95,30 @@ describe("file tailing", () => {
       // The writer has not reopened the path yet: it still appends to the renamed file.
       Fs.appendFileSync(Path.join(dir, "a.log.1"), "late to old\n")
       assert.deepStrictEqual(texts(yield* t.take(2)), ["late to old", "first of new"])
+      yield* t.stop
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }))
+
+  it.live("a glob that also matches the rotated name reads the renamed file once, continuing where it was", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const a = Path.join(dir, "a.log")
+      const old = Path.join(dir, "a.log.1")
+      Fs.writeFileSync(a, "")
+      const t = yield* startTailer(Path.join(dir, "registry.json"), { path: Path.join(dir, "a.log*") }, true)
+      yield* t.event("Opened")
+      Fs.appendFileSync(a, "one\ntwo\n")
+      assert.deepStrictEqual(texts(yield* t.take(2)), ["one", "two"])
+      Fs.renameSync(a, old)
+      Fs.writeFileSync(a, "new\n")
+      assert.deepStrictEqual(texts(yield* t.take(1)), ["new"])
+      // The renamed file gets its own tailer once the rotation grace is over: it starts where reading
+      // stopped, not at 0 (which would send "one" and "two" again).
+      const opened = yield* t.eventMatching((e) => e._tag === "Opened" && e.path === old)
+      assert.strictEqual(opened._tag === "Opened" && opened.offset, Fs.statSync(old).size)
+      Fs.appendFileSync(old, "late\n")
+      assert.deepStrictEqual(texts(yield* t.take(1)), ["late"])
+      assert.strictEqual(Chunk.size(yield* Queue.takeAll(t.lines)), 0)
       yield* t.stop
       Fs.rmSync(dir, { recursive: true, force: true })
     }))

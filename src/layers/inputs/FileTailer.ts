@@ -62,8 +62,35 @@ const expand = async (pattern: string): Promise<Array<string>> => {
 
 const identityOf = (st: Fs.Stats) => ({ dev: st.dev, ino: st.ino, size: st.size })
 
+/**
+ * What the tailers of one input know about files by identity (device and inode), whatever their path: a file
+ * renamed to another path the glob matches (`app.log` → `app.log.1` with `*.log*`) is the same file, read
+ * once, and continued where it was left rather than read again from its start.
+ */
+interface FileIdentities {
+  /** Files open by a tailer right now. */
+  readonly active: Set<string>
+  /** How far each file seen in this run was read (bounded; oldest forgotten first). */
+  readonly positions: Map<string, number>
+}
+
+const maxRememberedFiles = 10_000
+
+const remember = (files: FileIdentities, id: string, position: number) => {
+  files.positions.delete(id)
+  files.positions.set(id, position)
+  if (files.positions.size > maxRememberedFiles) files.positions.delete(files.positions.keys().next().value!)
+}
+
 /** Tails one file until its scope closes. Follows rename rotation by reopening the path. */
-const tailFile = (path: string, input: FileInputOptions, sink: LineSink, settings: TailerSettings, firstSeen: boolean) =>
+const tailFile = (
+  path: string,
+  input: FileInputOptions,
+  sink: LineSink,
+  settings: TailerSettings,
+  firstSeen: boolean,
+  files: FileIdentities
+) =>
   Effect.gen(function*() {
     const registry = yield* RegistryStore
     const tags = inputTags(input)
@@ -72,14 +99,22 @@ const tailFile = (path: string, input: FileInputOptions, sink: LineSink, setting
     let fromStart = !firstSeen // a file that appears after start is read from its beginning
     for (;;) {
       // One open file per iteration; a rotation ends the iteration and reopens the path.
-      const rotated = yield* Effect.scoped(Effect.gen(function*() {
+      const outcome = yield* Effect.scoped(Effect.gen(function*() {
         const handle = yield* Effect.acquireRelease(
           Effect.tryPromise(() => FsP.open(path, "r")),
           (h) => Effect.promise(() => h.close())
         )
         const st = yield* Effect.tryPromise(() => handle.stat())
         const identity = identityOf(st)
-        const start = resumeOffset(registry.get(path), identity, fromStart || input.startPosition === "beginning" ? 0 : identity.size)
+        const id = `${identity.dev}:${identity.ino}`
+        // Another path's tailer is still reading this file (it was just renamed): leave it to that one.
+        if (files.active.has(id)) return "busy" as const
+        files.active.add(id)
+        yield* Effect.addFinalizer(() => Effect.sync(() => files.active.delete(id)))
+        const seen = files.positions.get(id)
+        const start = seen !== undefined && seen <= identity.size
+          ? seen
+          : resumeOffset(registry.get(path), identity, fromStart || input.startPosition === "beginning" ? 0 : identity.size)
         const splitter = new LineSplitter(start, settings.maxLineBytes)
         const window = new AckWindow(start)
         let current = true // an old file's late acks must not move the new file's offset
@@ -105,6 +140,7 @@ const tailFile = (path: string, input: FileInputOptions, sink: LineSink, setting
             const { bytesRead } = yield* Effect.tryPromise(() => handle.read(buffer, 0, buffer.length, splitter.position))
             if (bytesRead === 0) break
             const split = splitter.feed(buffer.subarray(0, bytesRead))
+            remember(files, id, splitter.committedPosition)
             if (split.length === 0) continue
             const now = yield* Clock.currentTimeMillis
             const lines: Array<InputLine> = split.map((l) => {
@@ -125,7 +161,7 @@ const tailFile = (path: string, input: FileInputOptions, sink: LineSink, setting
           }
           if (rotatedAt !== undefined) {
             // The grace period is over and the old file was drained once more (above): move on.
-            if ((yield* Clock.currentTimeMillis) - rotatedAt >= graceMs) return true
+            if ((yield* Clock.currentTimeMillis) - rotatedAt >= graceMs) return "rotated" as const
           } else {
             // Rotated by rename: the path names another file. The writer may still append to the old one
             // until it reopens the path, so keep reading the old file for a grace period before switching.
@@ -134,14 +170,15 @@ const tailFile = (path: string, input: FileInputOptions, sink: LineSink, setting
               yield* Effect.logInfo("file rotated; following the new file").pipe(Effect.annotateLogs({ path }))
               yield* Metric.increment(rotations)
               settings.onEvent?.({ _tag: "Rotated", path })
-              if (graceMs <= 0) return true
+              if (graceMs <= 0) return "rotated" as const
               rotatedAt = yield* Clock.currentTimeMillis
             }
           }
           yield* Effect.sleep(settings.pollInterval)
         }
       }))
-      if (rotated) fromStart = true
+      if (outcome === "busy") return
+      fromStart = true
     }
   }).pipe(
     Effect.catchAll((error) =>
@@ -156,12 +193,13 @@ const tailFile = (path: string, input: FileInputOptions, sink: LineSink, setting
 export const runFileInput = (input: FileInputOptions, sink: LineSink, settings: TailerSettings = defaultTailerSettings) =>
   Effect.gen(function*() {
     const tailers = yield* FiberMap.make<string>()
+    const files: FileIdentities = { active: new Set(), positions: new Map() }
     let first = true
     const scan = Effect.gen(function*() {
       const paths = yield* Effect.tryPromise(() => expand(input.path)).pipe(Effect.orElseSucceed(() => [] as Array<string>))
       for (const p of paths) {
         if (!(yield* FiberMap.has(tailers, p))) {
-          yield* FiberMap.run(tailers, p, tailFile(p, input, sink, settings, first))
+          yield* FiberMap.run(tailers, p, tailFile(p, input, sink, settings, first, files))
         }
       }
       first = false
