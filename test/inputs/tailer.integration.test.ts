@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { Chunk, Duration, Effect, Exit, Layer, Queue, Scope } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Layer, Queue, Scope } from "effect"
 import { type FileInputOptions, runFileInput, type TailEvent, type TailerSettings } from "../../src/layers/inputs/FileTailer.js"
 import { layerRegistryStore, makeRegistryStore, RegistryStore, writeAtomically } from "../../src/layers/inputs/RegistryStore.js"
 import type { InputLine } from "../../src/services/inputs/InputLine.js"
@@ -19,7 +19,7 @@ const startTailer = (registryPath: string, input: FileInputOptions, autoAck: boo
     const lines = yield* Queue.unbounded<InputLine>()
     const events = yield* Queue.unbounded<TailEvent>()
     const ctx = yield* Scope.extend(Layer.build(layerRegistryStore(registryPath)), scope)
-    yield* runFileInput(input, (batch) =>
+    const reader = yield* runFileInput(input, (batch) =>
       Effect.sync(() => {
         for (const l of batch) if (autoAck) l.onAck?.()
       }).pipe(Effect.zipRight(Queue.offerAll(lines, batch))), { ...fast, ...settings, onEvent: (e) => Queue.unsafeOffer(events, e) }).pipe(
@@ -43,7 +43,14 @@ const startTailer = (registryPath: string, input: FileInputOptions, autoAck: boo
         Effect.repeat({ until: predicate }),
         Effect.timeoutFail({ duration: Duration.seconds(10), onTimeout: () => new Error("timed out waiting for an event") })
       )
-    return { take, event, eventMatching, lines, stop: Scope.close(scope, Exit.void), registry: ctx.unsafeMap.get(RegistryStore.key) as RegistryStore["Type"] }
+    return {
+      take,
+      event,
+      eventMatching,
+      lines,
+      /** Ends reading only; the registry stays open (as in an orderly agent stop). */
+      stopReading: Fiber.interrupt(reader),
+      stop: Scope.close(scope, Exit.void), registry: ctx.unsafeMap.get(RegistryStore.key) as RegistryStore["Type"] }
   })
 
 const texts = (ls: ReadonlyArray<InputLine>) => ls.map((l) => l.text)
@@ -121,6 +128,41 @@ describe("file tailing", () => {
       assert.strictEqual(Chunk.size(yield* Queue.takeAll(t.lines)), 0)
       yield* t.stop
       Fs.rmSync(dir, { recursive: true, force: true })
+    }))
+
+  it.live("acknowledgements that arrive after reading stopped still advance the registry (orderly stop)", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const f = Path.join(dir, "app.log")
+      Fs.writeFileSync(f, "")
+      const t = yield* startTailer(Path.join(dir, "registry.json"), { path: f }, false)
+      yield* t.event("Opened")
+      Fs.appendFileSync(f, "a\nb\n")
+      const got = yield* t.take(2)
+      yield* t.stopReading
+      got.forEach((l) => l.onAck!())
+      assert.strictEqual(t.registry.get(f)?.offset, 4)
+      yield* t.stop
+    }))
+
+  it.live("a renamed file handed to its new name keeps its acknowledged offset, not its read position", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const a = Path.join(dir, "a.log")
+      const old = Path.join(dir, "a.log.1")
+      Fs.writeFileSync(a, "")
+      const t = yield* startTailer(Path.join(dir, "registry.json"), { path: Path.join(dir, "a.log*") }, false)
+      yield* t.event("Opened")
+      Fs.appendFileSync(a, "one\ntwo\n")
+      const got = yield* t.take(2)
+      Fs.renameSync(a, old)
+      Fs.writeFileSync(a, "")
+      yield* t.eventMatching((e) => e._tag === "Opened" && e.path === old)
+      assert.strictEqual(t.registry.get(old)?.offset, 0, "nothing was acknowledged yet")
+      got.forEach((l) => l.onAck!())
+      assert.strictEqual(t.registry.get(old)?.offset, 8, "acks of lines read under the old name count for the new one")
+      assert.notStrictEqual(t.registry.get(a)?.ino, t.registry.get(old)?.ino)
+      yield* t.stop
     }))
 
   it.live("over-long lines are cut into marked pieces of the limit", () =>

@@ -63,23 +63,49 @@ const expand = async (pattern: string): Promise<Array<string>> => {
 const identityOf = (st: Fs.Stats) => ({ dev: st.dev, ino: st.ino, size: st.size })
 
 /**
- * What the tailers of one input know about files by identity (device and inode), whatever their path: a file
- * renamed to another path the glob matches (`app.log` → `app.log.1` with `*.log*`) is the same file, read
- * once, and continued where it was left rather than read again from its start.
+ * Where reading of one file stands: its line splitter, its acknowledgement window, and the path whose
+ * registry entry its acknowledgements advance. A file renamed to another path the glob matches
+ * (`app.log` → `app.log.1` with `*.log*`) keeps its cursor: the new path's tailer adopts it, so the file is
+ * read once and the acknowledgements of lines read under the old name still count.
  */
+interface FileCursor {
+  readonly dev: number
+  readonly ino: number
+  /** Creation time: an inode number can be reused by a new file at once; the pair cannot. */
+  readonly birthtimeMs: number
+  readonly splitter: LineSplitter
+  readonly window: AckWindow
+  path: string
+  /** When the tailer that had it open let it go (for bounding the handoff table). */
+  releasedAt: number
+}
+
 interface FileIdentities {
   /** Files open by a tailer right now. */
   readonly active: Set<string>
-  /** How far each file seen in this run was read (bounded; oldest forgotten first). */
-  readonly positions: Map<string, number>
+  /** Cursors of files whose tailer left them after a rotation, waiting for a tailer under another name. */
+  readonly handoffs: Map<string, FileCursor>
 }
 
-const maxRememberedFiles = 10_000
+const maxHandoffs = 1_000
+const handoffTtlMs = 10 * 60_000
 
-const remember = (files: FileIdentities, id: string, position: number) => {
-  files.positions.delete(id)
-  files.positions.set(id, position)
-  if (files.positions.size > maxRememberedFiles) files.positions.delete(files.positions.keys().next().value!)
+/** Takes the cursor left for this very file (same inode and creation time), if any. */
+const adopt = (files: FileIdentities, id: string, st: Fs.Stats, now: number): FileCursor | undefined => {
+  for (const [k, c] of files.handoffs) if (now - c.releasedAt > handoffTtlMs) files.handoffs.delete(k)
+  const c = files.handoffs.get(id)
+  if (c === undefined) return undefined
+  files.handoffs.delete(id)
+  // Without a creation time (some filesystems) a reused inode cannot be told apart: read it anew instead.
+  const same = c.birthtimeMs > 0 && c.birthtimeMs === st.birthtimeMs && st.size >= c.splitter.committedPosition
+  return same ? c : undefined
+}
+
+const leave = (files: FileIdentities, id: string, cursor: FileCursor, now: number) => {
+  cursor.releasedAt = now
+  files.handoffs.delete(id)
+  files.handoffs.set(id, cursor)
+  if (files.handoffs.size > maxHandoffs) files.handoffs.delete(files.handoffs.keys().next().value!)
 }
 
 /** Tails one file until its scope closes. Follows rename rotation by reopening the path. */
@@ -111,19 +137,34 @@ const tailFile = (
         if (files.active.has(id)) return "busy" as const
         files.active.add(id)
         yield* Effect.addFinalizer(() => Effect.sync(() => files.active.delete(id)))
-        const seen = files.positions.get(id)
-        const start = seen !== undefined && seen <= identity.size
-          ? seen
-          : resumeOffset(registry.get(path), identity, fromStart || input.startPosition === "beginning" ? 0 : identity.size)
-        const splitter = new LineSplitter(start, settings.maxLineBytes)
-        const window = new AckWindow(start)
-        let current = true // an old file's late acks must not move the new file's offset
+        const now0 = yield* Clock.currentTimeMillis
+        const adopted = adopt(files, id, st, now0)
+        const cursor: FileCursor = adopted ?? (() => {
+          const start = resumeOffset(registry.get(path), identity, fromStart || input.startPosition === "beginning" ? 0 : identity.size)
+          return {
+            dev: identity.dev,
+            ino: identity.ino,
+            birthtimeMs: st.birthtimeMs,
+            splitter: new LineSplitter(start, settings.maxLineBytes),
+            window: new AckWindow(start),
+            path,
+            releasedAt: 0
+          }
+        })()
+        cursor.path = path
+        const { splitter, window } = cursor
+        // Acknowledgements advance the entry of the path the file is read under now, and only while that
+        // entry still names this file (after a rotation the path's entry belongs to the new file). They keep
+        // counting after this scope closes: an orderly stop ends reading first and collects the last acks after.
         const commit = (offset: number) => {
-          if (current) registry.set(path, { offset, dev: identity.dev, ino: identity.ino, updatedAt: Date.now() })
+          const entry = registry.get(cursor.path)
+          if (entry === undefined || (entry.dev === cursor.dev && entry.ino === cursor.ino)) {
+            registry.set(cursor.path, { offset, dev: cursor.dev, ino: cursor.ino, updatedAt: Date.now() })
+          }
         }
-        commit(start)
+        const start = splitter.committedPosition
+        registry.set(path, { offset: window.committedOffset, dev: identity.dev, ino: identity.ino, updatedAt: Date.now() })
         settings.onEvent?.({ _tag: "Opened", path, offset: start })
-        yield* Effect.addFinalizer(() => Effect.sync(() => { current = false }))
         let rotatedAt: number | undefined
         for (;;) {
           // Read everything available, in bounded chunks, handing each chunk's lines to the sink.
@@ -140,7 +181,6 @@ const tailFile = (
             const { bytesRead } = yield* Effect.tryPromise(() => handle.read(buffer, 0, buffer.length, splitter.position))
             if (bytesRead === 0) break
             const split = splitter.feed(buffer.subarray(0, bytesRead))
-            remember(files, id, splitter.committedPosition)
             if (split.length === 0) continue
             const now = yield* Clock.currentTimeMillis
             const lines: Array<InputLine> = split.map((l) => {
@@ -161,7 +201,11 @@ const tailFile = (
           }
           if (rotatedAt !== undefined) {
             // The grace period is over and the old file was drained once more (above): move on.
-            if ((yield* Clock.currentTimeMillis) - rotatedAt >= graceMs) return "rotated" as const
+            const now = yield* Clock.currentTimeMillis
+            if (now - rotatedAt >= graceMs) {
+              leave(files, id, cursor, now)
+              return "rotated" as const
+            }
           } else {
             // Rotated by rename: the path names another file. The writer may still append to the old one
             // until it reopens the path, so keep reading the old file for a grace period before switching.
@@ -170,7 +214,10 @@ const tailFile = (
               yield* Effect.logInfo("file rotated; following the new file").pipe(Effect.annotateLogs({ path }))
               yield* Metric.increment(rotations)
               settings.onEvent?.({ _tag: "Rotated", path })
-              if (graceMs <= 0) return "rotated" as const
+              if (graceMs <= 0) {
+                leave(files, id, cursor, rotatedAt ?? (yield* Clock.currentTimeMillis))
+                return "rotated" as const
+              }
               rotatedAt = yield* Clock.currentTimeMillis
             }
           }
@@ -193,7 +240,7 @@ const tailFile = (
 export const runFileInput = (input: FileInputOptions, sink: LineSink, settings: TailerSettings = defaultTailerSettings) =>
   Effect.gen(function*() {
     const tailers = yield* FiberMap.make<string>()
-    const files: FileIdentities = { active: new Set(), positions: new Map() }
+    const files: FileIdentities = { active: new Set(), handoffs: new Map() }
     let first = true
     const scan = Effect.gen(function*() {
       const paths = yield* Effect.tryPromise(() => expand(input.path)).pipe(Effect.orElseSucceed(() => [] as Array<string>))
