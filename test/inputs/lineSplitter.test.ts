@@ -75,3 +75,50 @@ describe("AckWindow", () => {
     expect(w.ack(w.track(5))).toBe(5)
   })
 })
+
+describe("LineSplitter across reads", () => {
+  it("never splits a character when the cut falls on a read boundary", () => {
+    const line = Buffer.from("日".repeat(100)) // 300 bytes, 3 per character
+    const chunks = [line.subarray(0, 128), line.subarray(128, 256), Buffer.concat([line.subarray(256), Buffer.from("\n")])]
+    const pieces = split(chunks, 128)
+    expect(pieces.every((p) => !p.text.includes("\uFFFD"))).toBe(true)
+    expect(pieces.map((p) => p.text).join("")).toBe("日".repeat(100))
+    expect(pieces.map((p) => p.truncated)).toEqual([true, true, false])
+    expect(pieces.at(-1)!.endOffset).toBe(301)
+  })
+
+  it("a lead byte already held is carried into the next piece", () => {
+    const pieces = split([Buffer.from("abc"), Buffer.from([0xe2, 0x82, 0xac, 0x78, 0x0a])], 4)
+    expect(pieces.map((p) => p.text)).toEqual(["abc", "€x"])
+  })
+
+  it("a line of exactly the limit whose CR ends one read and LF starts the next is one line", () => {
+    const pieces = split(["x".repeat(8) + "\r", "\nnext\n"], 8)
+    expect(pieces).toEqual([
+      { text: "x".repeat(8), endOffset: 10, truncated: false },
+      { text: "next", endOffset: 15, truncated: false }
+    ])
+  })
+
+  it("property: pieces of over-long lines reassemble the line, each within the limit, on any read split", () => {
+    fc.assert(fc.property(
+      fc.string({ unit: "grapheme", minLength: 1, maxLength: 60 }).map((s) => s.replace(/[\r\n]/g, "")),
+      fc.integer({ min: 4, max: 16 }),
+      fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 6 }),
+      (line, max, cuts) => {
+        const bytes = Buffer.from(line + "\r\n")
+        const chunks: Array<Buffer> = []
+        for (let at = 0, i = 0; at < bytes.length; i++) {
+          const n = cuts[i % cuts.length]!
+          chunks.push(bytes.subarray(at, at + n))
+          at += n
+        }
+        const pieces = split(chunks, max)
+        expect(pieces.map((p) => p.text).join("")).toBe(line)
+        for (const p of pieces) expect(Buffer.byteLength(p.text)).toBeLessThanOrEqual(max)
+        expect(pieces.at(-1)!.endOffset).toBe(bytes.length)
+        expect(pieces.at(-1)!.truncated).toBe(false)
+      }
+    ), { numRuns: 300 })
+  })
+})

@@ -1,7 +1,9 @@
 /**
  * Splits a byte stream into lines, remembering for each line the byte offset just past its newline (where a
- * restart resumes). A line longer than `maxLineBytes` is cut into pieces of that size, each marked
- * `truncated`, so one runaway line cannot exhaust memory.
+ * restart resumes). The line ending (LF, or CRLF) is removed; everything else is kept. A line longer than
+ * `maxLineBytes` is cut into pieces of at most that size, each marked `truncated`, so one runaway line cannot
+ * exhaust memory; cuts fall on UTF-8 character boundaries, and a CR that may be half of a CRLF ending is not
+ * counted against the limit until the next byte shows what it is.
  */
 
 export interface SplitLine {
@@ -42,31 +44,22 @@ export class LineSplitter {
     for (;;) {
       const nl = chunk.indexOf(NL, start)
       const end = nl === -1 ? chunk.length : nl
-      // A CR right before the newline is the line ending, not content: it does not count against the limit.
-      const contentEnd = nl !== -1 && end > start && chunk[end - 1] === CR ? end - 1 : end
-      // Cut over-long lines before they grow past the limit, on a character boundary (never inside a
-      // UTF-8 sequence, so each piece decodes cleanly).
-      while (this.pendingBytes + (contentEnd - start) > this.maxLineBytes) {
-        let take = this.maxLineBytes - this.pendingBytes
-        let back = 0
-        while (back < 3 && back < take && (chunk[start + take - back]! & 0xc0) === 0x80) back++
-        if (back < take) take -= back
-        this.push(chunk.subarray(start, start + take))
-        start += take
-        this.offset += take
-        out.push({ text: this.takePending(), endOffset: this.offset, truncated: true })
+      if (end > start) {
+        this.pending.push(Buffer.from(chunk.subarray(start, end))) // copy: the read buffer is reused
+        this.pendingBytes += end - start
+        this.offset += end - start
       }
       if (nl === -1) {
-        if (end > start) {
-          this.push(chunk.subarray(start, end))
-          this.offset += end - start
-        }
+        // Unterminated so far: cut what is certainly over the limit, keeping a last CR undecided.
+        while (this.contentBytes() > this.maxLineBytes) out.push(this.cut())
         return out
       }
-      this.push(chunk.subarray(start, end))
-      this.offset += end - start + 1
-      let text = this.takePending()
-      if (text.endsWith("\r")) text = text.slice(0, -1)
+      this.offset += 1
+      while (this.contentBytes() > this.maxLineBytes) out.push(this.cut())
+      const line = this.takeAll()
+      const text = line.length > 0 && line[line.length - 1] === CR
+        ? this.decoder.decode(line.subarray(0, line.length - 1))
+        : this.decoder.decode(line)
       out.push({ text, endOffset: this.offset, truncated: false })
       start = nl + 1
     }
@@ -79,16 +72,35 @@ export class LineSplitter {
     this.offset = offset
   }
 
-  private push(b: Buffer) {
-    if (b.length === 0) return
-    this.pending.push(Buffer.from(b)) // copy: the read buffer is reused
-    this.pendingBytes += b.length
+  /**
+   * Held bytes that count against the limit: a final CR is left out, since it is the line ending when a LF
+   * follows (and is counted with the next bytes otherwise).
+   */
+  private contentBytes(): number {
+    const last = this.pending[this.pending.length - 1]
+    return last !== undefined && last.length > 0 && last[last.length - 1] === CR ? this.pendingBytes - 1 : this.pendingBytes
   }
 
-  private takePending(): string {
-    const text = this.pending.length === 1 ? this.decoder.decode(this.pending[0]) : this.decoder.decode(Buffer.concat(this.pending))
+  /** Emits the first piece of the held line: at most the limit, ending on a character boundary. */
+  private cut(): SplitLine {
+    const all = this.takeAll()
+    let at = this.maxLineBytes
+    let back = 0
+    // A continuation byte (10xxxxxx) at the cut means the cut splits a character: move it to the lead byte.
+    while (back < 3 && at - back > 0 && (all[at - back]! & 0xc0) === 0x80) back++
+    if (back < at) at -= back
+    const rest = all.subarray(at)
+    if (rest.length > 0) {
+      this.pending = [rest]
+      this.pendingBytes = rest.length
+    }
+    return { text: this.decoder.decode(all.subarray(0, at)), endOffset: this.offset - rest.length, truncated: true }
+  }
+
+  private takeAll(): Buffer {
+    const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending)
     this.pending = []
     this.pendingBytes = 0
-    return text
+    return all
   }
 }
