@@ -129,6 +129,43 @@ describe("ProcessResolver watcher", () => {
       proc(40, 10, 30, "python3", { fds: fds([3, memfd("parent00", meta("parent-svc"), 10n, 77)]) })
     ]))))
 
+  it.scoped("a child still holding its parent's memfd stays without metadata, and keeps being asked, after the parent exits", () =>
+    Effect.gen(function*() {
+      const resolver = yield* ProcessResolver
+      const fs = yield* ProcFsMemory.ProcFsMemory
+      const q = yield* resolver.subscribe
+      yield* tick(q, "1 millis")
+      const parentFd = memfd("parent00", meta("parent-svc"), 10n, 77)
+      yield* fs.put(proc(41, 40, 50, "python3", { fds: fds([3, parentFd]) }))
+      assert.deepStrictEqual(yield* tick(q, "1 second"), ["fork 41@50"])
+      yield* fs.remove(40)
+      assert.deepStrictEqual(yield* tick(q, "1 second"), ["exit 40@30"])
+      // Retries come and go with the parent gone: still the parent's memfd, still not the child's metadata.
+      yield* tick(q, "10 seconds")
+      const child = Option.getOrThrow(yield* resolver.lookup(41))
+      assert.isTrue(Option.isNone(child.tracer))
+      assert.isTrue(Option.isSome(child.retry), "keeps asking")
+      yield* fs.update(41, (p) => ({ ...p, fds: fds([3, parentFd], [5, memfd("child000", meta("child-svc"), 20n, 78)]) }))
+      assert.deepStrictEqual(yield* tick(q, "20 seconds"), ["tracer_metadata_found 41@50"])
+      assert.strictEqual(Option.getOrNull(Option.getOrThrow(yield* resolver.lookup(41)).tracer)?.service_name, "child-svc")
+    }).pipe(Effect.provide(watching([
+      ...base,
+      proc(40, 10, 30, "python3", { fds: fds([3, memfd("parent00", meta("parent-svc"), 10n, 77)]) })
+    ]))))
+
+  it.scoped("without a watcher, a child resolved before its parent still does not take the parent's metadata", () =>
+    Effect.gen(function*() {
+      const resolver = yield* ProcessResolver
+      const child = yield* resolver.resolve(41)
+      assert.isTrue(Option.isNone(child.tracer))
+      assert.deepStrictEqual(Option.flatMap(child.provenance, (p) => p.inheritedFrom), Option.some(40))
+      assert.strictEqual(Option.getOrNull((yield* resolver.resolve(40)).tracer)?.service_name, "parent-svc")
+    }).pipe(Effect.provide(onDemand([
+      ...base,
+      proc(40, 10, 30, "python3", { fds: fds([3, memfd("parent00", meta("parent-svc"), 10n, 77)]) }),
+      proc(41, 40, 50, "python3", { fds: fds([3, memfd("parent00", meta("parent-svc"), 10n, 77)]) })
+    ]))))
+
   it.scoped("an exec drops the old image's metadata", () =>
     Effect.gen(function*() {
       const resolver = yield* ProcessResolver

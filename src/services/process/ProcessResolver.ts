@@ -166,7 +166,13 @@ export const make = (config: ResolverConfig): Effect.Effect<ProcessResolverShape
         return { ...entry, retry: retryAt(errorTag(outcome.left)) }
       }
       const d = outcome.right
-      const provenance = provenanceOf(d, entry.parent)
+      const found = provenanceOf(d, entry.parent)
+      // Still the memfd inherited at fork, even once the parent is gone from the cache.
+      const known = Option.getOrUndefined(entry.provenance)
+      const provenance = Option.isNone(found.inheritedFrom) && known !== undefined && Option.isSome(known.inheritedFrom) &&
+          known.source.inode === d.source.inode
+        ? { ...found, inheritedFrom: known.inheritedFrom }
+        : found
       // schema_version is recorded, never branched on: unknown versions are accepted leniently.
       M.tracerMetadataFound.unsafeUpdate(1, [MetricLabel.make("schema_version", String(d.metadata.schema_version))])
       if (d.issues.length > 0) M.tracerFieldIssues.unsafeUpdate(d.issues.length, [])
@@ -207,7 +213,16 @@ export const make = (config: ResolverConfig): Effect.Effect<ProcessResolverShape
           resolvedAt: now
         }
         // Kernel threads have no fds of their own: nothing to discover, nothing to retry.
-        const entry = obs.kernelThread === true ? base : applyDiscovery(base, yield* discover(base.key), now, 0)
+        if (obs.kernelThread === true) {
+          yield* store(base)
+          return base
+        }
+        const outcome = yield* discover(base.key)
+        // Telling inherited metadata apart needs the parent's: resolve a running parent first when needed.
+        if (Either.isRight(outcome) && Option.isSome(parent) && cache.peek(keyOf(parent.value.pid, parent.value.startTime)) === undefined) {
+          yield* Effect.option(resolveCurrent(parent.value.pid))
+        }
+        const entry = applyDiscovery(base, outcome, now, 0)
         yield* store(entry)
         return entry
       })
