@@ -21,6 +21,9 @@ const tick = (q: Queue.Dequeue<ProcessEvent>, d: Duration.DurationInput) =>
   Effect.zipRight(TestClock.adjust(d), Effect.map(Queue.takeAll(q), summary))
 
 const base = [proc(1, 0, 1, "init"), proc(10, 1, 5, "bash")]
+/** A traced parent (pid 40) and the memfd a child forked from it inherits. */
+const parentFd = memfd("parent00", meta("parent-svc"), 10n, 77)
+const tracedParent = proc(40, 10, 30, "python3", { fds: fds([3, parentFd]) })
 
 describe("ProcessResolver watcher", () => {
   it.scoped("detects fork, exec and exit on each rescan, and drops exited entries", () =>
@@ -109,7 +112,6 @@ describe("ProcessResolver watcher", () => {
       const fs = yield* ProcFsMemory.ProcFsMemory
       const q = yield* resolver.subscribe
       yield* tick(q, "1 millis")
-      const parentFd = memfd("parent00", meta("parent-svc"), 10n, 77)
       yield* fs.put(proc(41, 40, 50, "python3", { fds: fds([3, parentFd]) }))
       assert.deepStrictEqual(yield* tick(q, "1 second"), ["fork 41@50"])
       const child = Option.getOrThrow(yield* resolver.lookup(41))
@@ -126,7 +128,7 @@ describe("ProcessResolver watcher", () => {
       assert.isTrue(Option.isNone(after.retry))
     }).pipe(Effect.provide(watching([
       ...base,
-      proc(40, 10, 30, "python3", { fds: fds([3, memfd("parent00", meta("parent-svc"), 10n, 77)]) })
+      tracedParent
     ]))))
 
   it.scoped("a child still holding its parent's memfd stays without metadata, and keeps being asked, after the parent exits", () =>
@@ -135,7 +137,6 @@ describe("ProcessResolver watcher", () => {
       const fs = yield* ProcFsMemory.ProcFsMemory
       const q = yield* resolver.subscribe
       yield* tick(q, "1 millis")
-      const parentFd = memfd("parent00", meta("parent-svc"), 10n, 77)
       yield* fs.put(proc(41, 40, 50, "python3", { fds: fds([3, parentFd]) }))
       assert.deepStrictEqual(yield* tick(q, "1 second"), ["fork 41@50"])
       yield* fs.remove(40)
@@ -150,7 +151,7 @@ describe("ProcessResolver watcher", () => {
       assert.strictEqual(Option.getOrNull(Option.getOrThrow(yield* resolver.lookup(41)).tracer)?.service_name, "child-svc")
     }).pipe(Effect.provide(watching([
       ...base,
-      proc(40, 10, 30, "python3", { fds: fds([3, memfd("parent00", meta("parent-svc"), 10n, 77)]) })
+      tracedParent
     ]))))
 
   it.scoped("without a watcher, a child resolved before its parent still does not take the parent's metadata", () =>
@@ -162,8 +163,8 @@ describe("ProcessResolver watcher", () => {
       assert.strictEqual(Option.getOrNull((yield* resolver.resolve(40)).tracer)?.service_name, "parent-svc")
     }).pipe(Effect.provide(onDemand([
       ...base,
-      proc(40, 10, 30, "python3", { fds: fds([3, memfd("parent00", meta("parent-svc"), 10n, 77)]) }),
-      proc(41, 40, 50, "python3", { fds: fds([3, memfd("parent00", meta("parent-svc"), 10n, 77)]) })
+      tracedParent,
+      proc(41, 40, 50, "python3", { fds: fds([3, parentFd]) })
     ]))))
 
   it.scoped("an exec drops the old image's metadata", () =>
