@@ -32,7 +32,7 @@ export const PolicyEvent = Data.taggedEnum<PolicyEvent>()
 
 /** Why the agent is being started; passed to it as DD_LOADER_ACTIVATION_REASON. */
 export type ActivationReason =
-  | "connection" // probe handling off: any connection activates
+  | "connection" // probe handling off: every connection activates
   | "data" // a held TCP client sent data
   | "unix-connection"
   | "otlp-connection"
