@@ -22,7 +22,8 @@ export const tmpDir = Effect.acquireRelease(
   (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
 )
 
-const alive = (pid: number) => {
+/** Whether a process with this pid exists. */
+export const alive = (pid: number) => {
   try {
     process.kill(pid, 0)
     return true

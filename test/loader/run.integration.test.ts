@@ -6,7 +6,7 @@ import * as Path from "node:path"
 import { Deferred, Effect, Either, Fiber, Queue } from "effect"
 import { runLoader } from "../../src/layers/loader/Loader.js"
 import { decodeLoaderConfig } from "../../src/services/loader/Config.js"
-import { bodyOf, FAKE_AGENT, freePort, httpPost, portIsFree, reportServer, tmpDir } from "./helpers.js"
+import { alive, bodyOf, FAKE_AGENT, freePort, httpPost, portIsFree, reportServer, tmpDir } from "./helpers.js"
 
 const configFrom = (env: Record<string, string>, file: unknown = {}) =>
   Effect.suspend(() => {
@@ -34,14 +34,6 @@ const setup = (env: Record<string, string>, file: unknown = {}) =>
     return { dir, reports, signals, listening, started, run }
   })
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 const idleClient = (port: number) =>
   Effect.async<{ socket: Net.Socket; closed: Deferred.Deferred<void> }>((resume) => {

@@ -16,6 +16,16 @@ const onDemand = (initial: ReadonlyArray<MemoryProcess>, config: Partial<Resolve
   ResolverLayer.layer(config).pipe(Layer.provideMerge(ProcFsMemory.layer(initial)))
 
 const summary = (events: Iterable<ProcessEvent>) => [...events].map((e) => `${e.type} ${e.key.pid}@${e.key.startTime}`)
+/** The resolver, the in-memory /proc and an event subscription, after the silent first scan. */
+const watcherStarted = Effect.gen(function*() {
+  const resolver = yield* ProcessResolver
+  const fs = yield* ProcFsMemory.ProcFsMemory
+  const q = yield* resolver.subscribe
+  yield* TestClock.adjust("1 millis")
+  yield* Queue.takeAll(q)
+  return { resolver, fs, q }
+})
+
 /** Moves the clock and returns the events published meanwhile. */
 const tick = (q: Queue.Dequeue<ProcessEvent>, d: Duration.DurationInput) =>
   Effect.zipRight(TestClock.adjust(d), Effect.map(Queue.takeAll(q), summary))
@@ -49,10 +59,7 @@ describe("ProcessResolver watcher", () => {
 
   it.scoped("never mixes two processes that reuse a pid", () =>
     Effect.gen(function*() {
-      const resolver = yield* ProcessResolver
-      const fs = yield* ProcFsMemory.ProcFsMemory
-      const q = yield* resolver.subscribe
-      yield* tick(q, "1 millis")
+      const { resolver, fs, q } = yield* watcherStarted
       const old = yield* resolver.resolve(20)
       assert.strictEqual(Option.getOrNull(old.tracer)?.service_name, "old")
 
@@ -69,10 +76,7 @@ describe("ProcessResolver watcher", () => {
 
   it.scoped("retries late metadata at 5 s, 15 s, 35 s ... and announces it when it appears", () =>
     Effect.gen(function*() {
-      const resolver = yield* ProcessResolver
-      const fs = yield* ProcFsMemory.ProcFsMemory
-      const q = yield* resolver.subscribe
-      yield* tick(q, "1 millis")
+      const { resolver, fs, q } = yield* watcherStarted
       const retryOf = Effect.map(resolver.lookup(30), (e) => Option.getOrThrow(Option.flatMap(e, (x) => x.retry)))
       assert.deepStrictEqual(yield* retryOf, { attempt: 0, dueAt: 5_000, lastError: "NoTracerMemfd" })
 
@@ -108,10 +112,7 @@ describe("ProcessResolver watcher", () => {
 
   it.scoped("a child inherits no metadata at fork (only a link to the parent's), and gets its own once it publishes", () =>
     Effect.gen(function*() {
-      const resolver = yield* ProcessResolver
-      const fs = yield* ProcFsMemory.ProcFsMemory
-      const q = yield* resolver.subscribe
-      yield* tick(q, "1 millis")
+      const { resolver, fs, q } = yield* watcherStarted
       yield* fs.put(proc(41, 40, 50, "python3", { fds: fds([3, parentFd]) }))
       assert.deepStrictEqual(yield* tick(q, "1 second"), ["fork 41@50"])
       const child = Option.getOrThrow(yield* resolver.lookup(41))
@@ -133,10 +134,7 @@ describe("ProcessResolver watcher", () => {
 
   it.scoped("a child still holding its parent's memfd stays without metadata, and keeps being asked, after the parent exits", () =>
     Effect.gen(function*() {
-      const resolver = yield* ProcessResolver
-      const fs = yield* ProcFsMemory.ProcFsMemory
-      const q = yield* resolver.subscribe
-      yield* tick(q, "1 millis")
+      const { resolver, fs, q } = yield* watcherStarted
       yield* fs.put(proc(41, 40, 50, "python3", { fds: fds([3, parentFd]) }))
       assert.deepStrictEqual(yield* tick(q, "1 second"), ["fork 41@50"])
       yield* fs.remove(40)
@@ -169,10 +167,7 @@ describe("ProcessResolver watcher", () => {
 
   it.scoped("an exec drops the old image's metadata", () =>
     Effect.gen(function*() {
-      const resolver = yield* ProcessResolver
-      const fs = yield* ProcFsMemory.ProcFsMemory
-      const q = yield* resolver.subscribe
-      yield* tick(q, "1 millis")
+      const { resolver, fs, q } = yield* watcherStarted
       assert.isTrue(Option.isSome(Option.getOrThrow(yield* resolver.lookup(50)).tracer))
       yield* fs.update(50, (p) => ({ ...p, comm: "sleep", exe: "/usr/bin/sleep", fds: fds() }))
       assert.deepStrictEqual(yield* tick(q, "1 second"), ["exec 50@60"])
@@ -271,10 +266,7 @@ describe("ProcessResolver cache", () => {
 
   it.scoped("drops events for a subscriber whose buffer is full, and counts them", () =>
     Effect.gen(function*() {
-      const resolver = yield* ProcessResolver
-      const fs = yield* ProcFsMemory.ProcFsMemory
-      const q = yield* resolver.subscribe
-      yield* tick(q, "1 millis")
+      const { fs, q } = yield* watcherStarted
       const before = (yield* Metric.value(M.eventsDropped)).count
       for (const pid of [201, 202, 203]) yield* fs.put(proc(pid, 1, 9, `p${pid}`))
       yield* TestClock.adjust("1 second")
