@@ -49,8 +49,8 @@ export const defaultTailerSettings: TailerSettings = {
   rotationGrace: "2 seconds"
 }
 
-const linesRead = Metric.counter("dd_inputs_file_lines_total", { description: "lines read from tailed files" })
-const rotations = Metric.counter("dd_inputs_file_rotations_total", { description: "rotations and truncations followed" })
+const linesRead = Metric.counter("dd_agent_inputs_file_lines_total", { description: "lines read from tailed files" })
+const rotations = Metric.counter("dd_agent_inputs_file_rotations_total", { description: "rotations and truncations followed" })
 
 /** A glob may name one file or many; a literal path is matched as is. */
 const expand = async (pattern: string): Promise<Array<string>> => {

@@ -47,11 +47,11 @@ export class IntakeServer extends Context.Tag("dd-agent-effect/logs/IntakeServer
   readonly stats: Effect.Effect<IntakeStats>
 }>() {}
 
-const streamsTotal = Metric.counter("dd_intake_streams_total", { description: "streams accepted by the intake" })
-const batchesTotal = Metric.counter("dd_intake_batches_total", { description: "batches decoded and written" })
-const logsTotal = Metric.counter("dd_intake_logs_total", { description: "logs reconstructed" })
-const streamErrors = Metric.counter("dd_intake_stream_errors_total", { description: "streams ended with an error" })
-const compressedBytes = Metric.counter("dd_intake_payload_bytes_total", { description: "batch payload bytes received" })
+const streamsTotal = Metric.counter("dd_agent_intake_streams_total", { description: "streams accepted by the intake" })
+const batchesTotal = Metric.counter("dd_agent_intake_batches_total", { description: "batches decoded and written" })
+const logsTotal = Metric.counter("dd_agent_intake_logs_total", { description: "logs reconstructed" })
+const streamErrors = Metric.counter("dd_agent_intake_stream_errors_total", { description: "streams ended with an error" })
+const compressedBytes = Metric.counter("dd_agent_intake_payload_bytes_total", { description: "batch payload bytes received" })
 
 /** An ack waiting to be sent, or the end of the stream. */
 type Outgoing =

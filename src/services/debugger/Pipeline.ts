@@ -23,7 +23,7 @@ export interface PipelineCounts {
   readonly unknownProcess: number
 }
 
-export const encodeFailures = Metric.counter("dd_agent_effect_debugger_encode_failures_total", { incremental: true })
+export const encodeFailures = Metric.counter("dd_agent_debugger_encode_failures_total", { incremental: true })
 
 export class SnapshotPipeline extends Context.Tag("dd-agent-effect/debugger/SnapshotPipeline")<SnapshotPipeline, {
   readonly submit: (event: CaptureEvent) => Effect.Effect<Outcome>

@@ -7,7 +7,7 @@ import type { Probe } from "./CaptureEvent.js"
 import type { Bucket } from "./TokenBucket.js"
 import { probeRate, takeToken } from "./TokenBucket.js"
 
-export const rateLimitedTotal = Metric.counter("dd_agent_effect_debugger_rate_limited_total", { incremental: true })
+export const rateLimitedTotal = Metric.counter("dd_agent_debugger_rate_limited_total", { incremental: true })
 
 export class ProbeRateLimiter extends Context.Tag("dd-agent-effect/debugger/ProbeRateLimiter")<ProbeRateLimiter, {
   /** true when the probe may emit now (consumes a token). */

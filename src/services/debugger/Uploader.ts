@@ -83,11 +83,11 @@ export class Uploader extends Context.Tag("dd-agent-effect/debugger/Uploader")<U
 }>() {}
 
 export const uploadMetrics = {
-  dropped: Metric.counter("dd_agent_effect_debugger_upload_dropped_total", { incremental: true }),
-  delivered: Metric.counter("dd_agent_effect_debugger_upload_delivered_total", { incremental: true }),
-  failed: Metric.counter("dd_agent_effect_debugger_upload_failed_total", { incremental: true }),
-  retries: Metric.counter("dd_agent_effect_debugger_upload_retries_total", { incremental: true }),
-  batches: Metric.counter("dd_agent_effect_debugger_upload_batches_total", { incremental: true }),
-  bytesRaw: Metric.counter("dd_agent_effect_debugger_upload_bytes_raw_total", { incremental: true }),
-  bytesSent: Metric.counter("dd_agent_effect_debugger_upload_bytes_sent_total", { incremental: true })
+  dropped: Metric.counter("dd_agent_debugger_upload_dropped_total", { incremental: true }),
+  delivered: Metric.counter("dd_agent_debugger_upload_delivered_total", { incremental: true }),
+  failed: Metric.counter("dd_agent_debugger_upload_failed_total", { incremental: true }),
+  retries: Metric.counter("dd_agent_debugger_upload_retries_total", { incremental: true }),
+  batches: Metric.counter("dd_agent_debugger_upload_batches_total", { incremental: true }),
+  bytesRaw: Metric.counter("dd_agent_debugger_upload_raw_bytes_total", { incremental: true }),
+  bytesSent: Metric.counter("dd_agent_debugger_upload_sent_bytes_total", { incremental: true })
 }

@@ -1,5 +1,5 @@
 /** Metrics of the process resolver (names are stable: dashboards depend on them). */
-import { Metric } from "effect"
+import { Duration, Metric, MetricBoundaries } from "effect"
 
 export const cacheHits = Metric.counter("dd_agent_process_cache_hits_total", { incremental: true })
 export const cacheMisses = Metric.counter("dd_agent_process_cache_misses_total", { incremental: true })
@@ -23,4 +23,8 @@ export const tracerFieldIssues = Metric.counter("dd_agent_process_tracer_metadat
 })
 export const scans = Metric.counter("dd_agent_process_scans_total", { incremental: true })
 export const scanFailures = Metric.counter("dd_agent_process_scan_failures_total", { incremental: true })
-export const scanDuration = Metric.timerWithBoundaries("dd_agent_process_scan_ms", [1, 5, 10, 50, 100, 500, 1000, 5000])
+/** Fed the scan's Duration, exported in seconds. */
+export const scanDuration = Metric.histogram(
+  "dd_agent_process_scan_duration_seconds",
+  MetricBoundaries.fromIterable([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5])
+).pipe(Metric.mapInput((d: Duration.Duration) => Duration.toSeconds(d)))
