@@ -13,6 +13,7 @@ import * as Path from "node:path"
 import * as Readline from "node:readline"
 import * as Zlib from "node:zlib"
 import { Deferred, Duration, Effect, Exit } from "effect"
+import { checkOpenMetrics } from "../status/openMetricsStrict.js"
 
 const bin = Path.resolve("bin/dd-agent.js")
 const exampleEvent = Fs.readFileSync(Path.resolve("docs/examples/events.jsonl"), "utf8").split("\n")[0]!
@@ -123,8 +124,8 @@ describe("dd-agent run (composed agent)", () => {
       assert.match(report, /Process resolver: running/)
       assert.match(report, /Dynamic Instrumentation: disabled/)
       const metrics = (yield* get(first.status, "/metrics")).body
-      assert.match(metrics, /logs_sender_logs_acked_total 6\n/)
-      assert.match(metrics, /# EOF\n$/)
+      assert.match(metrics, /dd_agent_logs_sender_logs_acked_total 6\n/)
+      assert.deepStrictEqual(checkOpenMetrics(metrics), [])
 
       // The TCP line input: its bound port is in the status.
       const tcp = status.logs.inputs.find((i: { type: string }) => i.type === "tcp").target as string
