@@ -6,7 +6,9 @@
  * - procfs entries the kernel generates without waiting on the target process (stat, status, cgroup,
  *   readdir/readlink of fd, exe, cwd, stat of an fd, a sealed memfd's bytes) are read with synchronous
  *   calls: they take microseconds, while a thread-pool round trip costs tens of microseconds and a cold
- *   resolve does a dozen of them per process;
+ *   resolve does a dozen of them per process. An fd's file is opened with O_NONBLOCK and must be a
+ *   regular file on the opened descriptor: the process may swap a FIFO in under the fd number after it
+ *   was stat'ed, and a blocking open of a FIFO would hang the event loop;
  * - cmdline and environ read the target's memory under its mmap lock, which can stall for as long as the
  *   target is stuck (the classic `ps` hang): those go through node:fs/promises so a stuck process never
  *   blocks the event loop.
@@ -71,12 +73,23 @@ const readBounded = (file: string, max: number, signal: AbortSignal): Promise<Bu
 /** Scratch space for synchronous reads: safe to share because nothing else runs during a sync read. */
 const scratch = Buffer.allocUnsafe(65536)
 
+/** The file opened through an fd link is not a regular file (a FIFO, socket or device). */
+class NotRegularFile extends Error {}
+
+/** Opens without blocking and checks the opened descriptor (not the path, which can change meanwhile). */
+const openRegularSync = (file: string): number => {
+  const fd = fsSync.openSync(file, fsSync.constants.O_RDONLY | fsSync.constants.O_NONBLOCK)
+  if (fsSync.fstatSync(fd).isFile()) return fd
+  fsSync.closeSync(fd)
+  throw new NotRegularFile()
+}
+
 /**
  * Synchronous twin of {@link readBounded} for procfs files that never block on the target. Returns a
  * view of `scratch` (copy or decode it before the next read) unless the file is larger than the scratch.
  */
-const readBoundedSync = (file: string, max: number): Buffer => {
-  const fd = fsSync.openSync(file, "r")
+const readBoundedSync = (file: string, max: number, open: (file: string) => number = (f) => fsSync.openSync(f, "r")): Buffer => {
+  const fd = open(file)
   try {
     let total = 0
     while (total < max && total < scratch.length) {
@@ -177,7 +190,10 @@ export const make = (root: string): ProcFsShape => {
     },
     readFd: (pid, fd, maxBytes) => {
       const file = p(pid, "fd", String(fd))
-      return attemptSync(pid, file, () => Uint8Array.from(readBoundedSync(file, maxBytes)))
+      return Effect.try({
+        try: () => Uint8Array.from(readBoundedSync(file, maxBytes, openRegularSync)),
+        catch: (e) => e instanceof NotRegularFile ? new ProcFsError({ path: file, reason: "not a regular file" }) : toReadError(pid, file)(e)
+      })
     }
   }
 }
