@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest"
 import * as Zlib from "node:zlib"
 import * as fc from "fast-check"
 import { type Datum, DynamicValue } from "../../src/services/logs/Datum.js"
-import { decodeDatumSequence, encodeDatumSequence, encodeDatumSequenceGenerated } from "../../src/services/logs/DatumWire.js"
+import { decodeDatumSequence } from "../../src/services/logs/DatumReader.js"
+import { encodeDatumSequence, encodeDatumSequenceGenerated } from "../../src/services/logs/DatumWire.js"
 import {
   compress,
   decodeBatchData,
@@ -18,17 +19,33 @@ const payloadError = (r: unknown): PayloadError => {
 }
 
 describe("content encoding", () => {
-  it("absent dd-content-encoding means zstd; identity and zstd are accepted in any case", () => {
-    expect(parseContentEncoding(undefined)).toBe("zstd")
-    expect(parseContentEncoding("")).toBe("zstd")
+  it("absent dd-content-encoding means identity; identity, zstd and gzip are accepted in any case", () => {
+    expect(parseContentEncoding(undefined)).toBe("identity")
+    expect(parseContentEncoding("")).toBe("identity")
     expect(parseContentEncoding("Identity")).toBe("identity")
     expect(parseContentEncoding("ZSTD")).toBe("zstd")
+    expect(parseContentEncoding("gzip")).toBe("gzip")
   })
 
   it("an unknown encoding is a typed error naming the value", () => {
-    const e = payloadError(parseContentEncoding("gzip"))
+    const e = payloadError(parseContentEncoding("br"))
     expect(e.reason).toBe("UnknownEncoding")
-    expect(e.message).toMatch(/unknown dd-content-encoding 'gzip'/)
+    expect(e.message).toMatch(/unknown dd-content-encoding 'br'/)
+  })
+
+  it("gzip round-trips, and its decompressed-size limit is enforced while decompressing", () => {
+    const data = Buffer.from("gzip me ".repeat(1000))
+    const z = compress(data, "gzip")
+    expect(Buffer.from(Zlib.gunzipSync(z)).equals(data)).toBe(true)
+    expect(Buffer.from(decompress(z, "gzip") as Uint8Array).equals(data)).toBe(true)
+    // A 256 MiB bomb is refused at the limit, without inflating it.
+    const bomb = Zlib.gzipSync(Buffer.alloc(256 * 1024 * 1024), { level: 1 })
+    const before = process.memoryUsage().arrayBuffers
+    const e = payloadError(decompress(bomb, "gzip", 1024 * 1024))
+    expect(e.reason).toBe("Oversized")
+    expect(e.message).toMatch(/decompresses to more than the 1048576-byte limit/)
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024)
+    expect(payloadError(decompress(Buffer.from("not gzip"), "gzip")).message).toMatch(/gzip payload is corrupt/)
   })
 
   it("zstd level 1 frames decompress with node:zlib", () => {

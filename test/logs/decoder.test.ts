@@ -282,11 +282,11 @@ const arbCase: fc.Arbitrary<Case> = fc.record({
 })
 
 describe("codec + decoder round trip (property)", () => {
-  it("random batches of logs rebuild byte-exact through DeltaEncoder, zstd/identity and StreamDecoder", () => {
+  it("random batches of logs rebuild byte-exact through DeltaEncoder, zstd/gzip/identity and StreamDecoder", () => {
     fc.assert(
       fc.property(
         fc.array(fc.array(arbCase, { maxLength: 20 }), { minLength: 1, maxLength: 5 }),
-        fc.constantFrom<ContentEncoding>("zstd", "identity"),
+        fc.constantFrom<ContentEncoding>("zstd", "gzip", "identity"),
         fc.boolean(),
         (batches, encoding, snapshot) => {
           const decoder = new StreamDecoder()

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as grpc from "@grpc/grpc-js"
 import * as Net from "node:net"
+import * as Zlib from "node:zlib"
 import { Effect, Layer, Redacted, Scope, Exit } from "effect"
 import { MemoryIntakeOutput } from "../../src/layers/logs/IntakeOutputLive.js"
 import { IntakeServer, layerIntakeServer } from "../../src/layers/logs/IntakeServer.js"
@@ -8,6 +9,7 @@ import type { Datum } from "../../src/services/logs/Datum.js"
 import { DynamicValue } from "../../src/services/logs/Datum.js"
 import type { IntakeOptions } from "../../src/services/logs/IntakeOptions.js"
 import { openTestStream } from "./support/testClient.js"
+import * as Wire from "./support/wire.js"
 
 const KEY = "test-key"
 
@@ -189,5 +191,65 @@ describe("reference intake over loopback", () => {
       assert.strictEqual(listeners(), listenersBefore)
       assert.isTrue(yield* portIsFree(server.port))
       yield* Scope.close(clientScope, Exit.void)
+    }))
+})
+
+describe("reference intake: what Datadog agents send", () => {
+  it.scopedLive("accepts gzip streams and streams without dd-content-encoding (identity)", () =>
+    Effect.gen(function*() {
+      const { server, output } = yield* startIntake()
+      const gz = yield* openTestStream(server.port, { apiKey: KEY, encoding: "gzip" })
+      const plain = yield* openTestStream(server.port, { apiKey: KEY, encoding: null })
+      yield* gz.send(1, [raw(1000, "gzipped ✓")])
+      yield* gz.awaitAcks(1)
+      yield* plain.send(1, [raw(2000, "no header")])
+      yield* plain.awaitAcks(1)
+      yield* gz.end
+      yield* plain.end
+      assert.strictEqual((yield* gz.status).code, grpc.status.OK)
+      assert.strictEqual((yield* plain.status).code, grpc.status.OK)
+      assert.deepStrictEqual((yield* output.all).map((r) => [r.timestamp, r.message]).sort(), [[1000, "gzipped ✓"], [2000, "no header"]])
+    }))
+
+  it.scopedLive("a gzip bomb over the decompressed-size limit gets INVALID_ARGUMENT naming the limit", () =>
+    Effect.gen(function*() {
+      const { server } = yield* startIntake({ maxPayloadBytes: 64 * 1024 })
+      const s = yield* openTestStream(server.port, { apiKey: KEY, encoding: "gzip" })
+      yield* s.sendRaw(1, Zlib.gzipSync(Buffer.alloc(16 * 1024 * 1024)))
+      const st = yield* s.status
+      assert.strictEqual(st.code, grpc.status.INVALID_ARGUMENT)
+      assert.match(st.details, /batch 1: batch payload decompresses to more than the 65536-byte limit/)
+    }))
+})
+
+describe("reference intake: 64-bit values are exact end to end", () => {
+  it.scopedLive("int_value 2^63-1 and -2^63 are written exactly; an id above 2^53 never resolves to a neighbour", () =>
+    Effect.gen(function*() {
+      const { server, output } = yield* startIntake()
+      const s = yield* openTestStream(server.port, { apiKey: KEY, encoding: "identity" })
+      yield* s.sendRaw(1, Buffer.concat([
+        Wire.patternDefine(1n, "n= ok", [2]),
+        Wire.structuredLog(1000n, 1n, [Wire.intValue(2n ** 63n - 1n)]),
+        Wire.structuredLog(0n, 1n, [Wire.intValue(-(2n ** 63n))])
+      ]))
+      yield* s.awaitAcks(1)
+      assert.deepStrictEqual((yield* output.all).map((r) => r.message), ["n=9223372036854775807 ok", "n=-9223372036854775808 ok"])
+      const id = 2n ** 53n
+      yield* s.sendRaw(2, Buffer.concat([Wire.dictDefine(id, "env:a"), Wire.rawLog(1n, "x", Wire.logTags(Wire.dictIndex(id + 1n)))]))
+      const st = yield* s.status
+      assert.strictEqual(st.code, grpc.status.INVALID_ARGUMENT)
+      assert.match(st.details, /batch 2: datum 1: tags references unknown dictionary id 9007199254740993/)
+      assert.deepStrictEqual(s.acks, [1])
+    }))
+
+  it.scopedLive("a timestamp of 2^63-1 rejects the batch naming the field", () =>
+    Effect.gen(function*() {
+      const { server, output } = yield* startIntake()
+      const s = yield* openTestStream(server.port, { apiKey: KEY, encoding: "identity" })
+      yield* s.sendRaw(1, Wire.rawLog(2n ** 63n - 1n, "late"))
+      const st = yield* s.status
+      assert.strictEqual(st.code, grpc.status.INVALID_ARGUMENT)
+      assert.match(st.details, /Log.timestamp 9223372036854775807 is outside the exact range/)
+      assert.deepStrictEqual(yield* output.all, [])
     }))
 })

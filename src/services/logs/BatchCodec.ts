@@ -3,7 +3,9 @@
  */
 import { compress, type ContentEncoding, decompress, defaultMaxPayloadBytes } from "./ContentEncoding.js"
 import type { Datum } from "./Datum.js"
-import { type DecodedDatum, decodeDatumSequence, encodeDatumSequence } from "./DatumWire.js"
+import type { DecodedDatum } from "./DecodedDatum.js"
+import { decodeDatumSequence } from "./DatumReader.js"
+import { encodeDatumSequence } from "./DatumWire.js"
 import { PayloadError } from "./errors.js"
 
 export interface EncodedBatchData {

@@ -1,22 +1,22 @@
 /**
  * Application-level compression of `StatefulBatch.data`, announced per stream in `dd-content-encoding`.
- * zstd comes from node:zlib (Node >= 22.15).
+ * zstd comes from node:zlib (Node >= 22.15); gzip is what a Datadog agent configured for gzip sends.
  */
 import * as Zlib from "node:zlib"
 import { PayloadError } from "./errors.js"
 
-export type ContentEncoding = "zstd" | "identity"
+export type ContentEncoding = "zstd" | "gzip" | "identity"
 
-export const contentEncodings: ReadonlyArray<ContentEncoding> = ["zstd", "identity"]
+export const contentEncodings: ReadonlyArray<ContentEncoding> = ["zstd", "gzip", "identity"]
 
 /** Default limit on a decompressed batch payload. */
 export const defaultMaxPayloadBytes = 16 * 1024 * 1024
 
-/** Parses a `dd-content-encoding` value; absent means zstd, the contract's default. */
+/** Parses a `dd-content-encoding` value; a stream without the header is identity (the contract's rule). */
 export const parseContentEncoding = (value: string | undefined): ContentEncoding | PayloadError => {
-  if (value === undefined || value === "") return "zstd"
+  if (value === undefined || value === "") return "identity"
   const v = value.trim().toLowerCase()
-  if (v === "zstd" || v === "identity") return v
+  if (v === "zstd" || v === "gzip" || v === "identity") return v
   return new PayloadError({
     reason: "UnknownEncoding",
     message: `unknown dd-content-encoding '${value}' (expected one of: ${contentEncodings.join(", ")})`
@@ -31,6 +31,7 @@ const zstdMissing = () =>
 
 export const compress = (data: Uint8Array, encoding: ContentEncoding, level = 1): Uint8Array => {
   if (encoding === "identity") return data
+  if (encoding === "gzip") return Zlib.gzipSync(data, { level })
   if (!zstdAvailable) throw zstdMissing()
   const out = Zlib.zstdCompressSync(data, { params: { [Zlib.constants.ZSTD_c_compressionLevel]: level } })
   // zlib returns a view on a larger output chunk (64 KiB or more); a payload kept in flight until its ack
@@ -39,8 +40,9 @@ export const compress = (data: Uint8Array, encoding: ContentEncoding, level = 1)
 }
 
 /**
- * Decompresses a batch payload, refusing to produce more than `maxBytes` (a decompression bomb or a corrupt
- * frame gets a typed error, never an unbounded allocation).
+ * Decompresses a batch payload, refusing to produce more than `maxBytes`: zlib stops as soon as its output
+ * would pass the limit, so a decompression bomb or a corrupt frame gets a typed error, never an unbounded
+ * allocation.
  */
 export const decompress = (
   data: Uint8Array,
@@ -50,15 +52,17 @@ export const decompress = (
   if (encoding === "identity") {
     return data.length > maxBytes ? oversized(data.length, maxBytes) : data
   }
-  if (!zstdAvailable) return new PayloadError({ reason: "UnknownEncoding", message: zstdMissing().message })
+  if (encoding === "zstd" && !zstdAvailable) return new PayloadError({ reason: "UnknownEncoding", message: zstdMissing().message })
   try {
-    return Zlib.zstdDecompressSync(data, { maxOutputLength: maxBytes })
+    return encoding === "gzip"
+      ? Zlib.gunzipSync(data, { maxOutputLength: maxBytes })
+      : Zlib.zstdDecompressSync(data, { maxOutputLength: maxBytes })
   } catch (cause) {
     const code = (cause as { code?: string }).code
     if (code === "ERR_BUFFER_TOO_LARGE" || (code !== undefined && /TOO_LARGE|too large/i.test(String((cause as Error).message)))) {
       return oversized(undefined, maxBytes)
     }
-    return new PayloadError({ reason: "Corrupt", message: `zstd payload is corrupt: ${(cause as Error).message}`, cause })
+    return new PayloadError({ reason: "Corrupt", message: `${encoding} payload is corrupt: ${(cause as Error).message}`, cause })
   }
 }
 

@@ -1,11 +1,11 @@
 /**
- * Conversion between domain datums (`Datum.ts`) and contract A's protobuf messages (generated static code).
- * The only module of the transport that knows the wire shapes, so a second contract can sit beside it.
+ * Conversion between domain datums (`Datum.ts`) and contract A's protobuf messages (generated static code):
+ * the encode side. The decode side is `DatumReader.ts`; together they are the only modules that know the wire
+ * shapes, so a second contract can sit beside them.
  */
 import $protobuf from "protobufjs/minimal.js"
 import { datadog } from "../../generated/stateful_encoding.js"
-import type { Datum, DynamicValue, LogContent, WireTags } from "./Datum.js"
-import { PayloadError } from "./errors.js"
+import type { Datum, DynamicValue, WireTags } from "./Datum.js"
 
 const pb = datadog.intake.stateful
 type PbDynamicValue = datadog.intake.stateful.DynamicValue.$Properties
@@ -170,117 +170,4 @@ export const encodeDatumSequence = (datums: ReadonlyArray<Datum>): Uint8Array =>
   const w = $protobuf.Writer.create()
   for (const d of datums) writeMessage(w, 10, () => writeDatum(w, d))
   return w.finish()
-}
-
-const valueFromWire = (v: datadog.intake.stateful.IDynamicValue | null | undefined): DynamicValue | undefined => {
-  if (v === null || v === undefined) return undefined
-  switch ((v as datadog.intake.stateful.DynamicValue).value) {
-    case "intValue":
-      return { _tag: "Int", value: Number(v.intValue) }
-    case "floatValue":
-      return { _tag: "Float", value: Number(v.floatValue) }
-    case "stringValue":
-      return { _tag: "String", value: v.stringValue ?? "" }
-    case "dictIndex":
-      return { _tag: "DictIndex", id: Number(v.dictIndex) }
-    default:
-      return undefined
-  }
-}
-
-const tagsFromWire = (t: datadog.intake.stateful.ITagSet | null | undefined): WireTags => {
-  if (t === null || t === undefined) return undefined
-  return valueFromWire(t.tagset) ?? null
-}
-
-const contentFromWire = (log: datadog.intake.stateful.Log): LogContent | undefined => {
-  switch (log.content) {
-    case "raw":
-      return { _tag: "Raw", raw: log.raw ?? "" }
-    case "structured": {
-      const s = log.structured!
-      const values: Array<DynamicValue> = []
-      for (const v of s.dynamicValues ?? []) {
-        // A DynamicValue with no member set renders as an empty string.
-        values.push(valueFromWire(v) ?? { _tag: "String", value: "" })
-      }
-      return { _tag: "Structured", patternId: Number(s.patternId ?? 0), values }
-    }
-    default:
-      return undefined
-  }
-}
-
-/** A datum whose oneof carries no member; kept so the decoder can name it. */
-export interface EmptyDatum {
-  readonly _tag: "Empty"
-}
-
-/** A log without content; kept so the decoder can reject it with the batch id. */
-export interface ContentlessLog {
-  readonly _tag: "ContentlessLog"
-}
-
-export type DecodedDatum = Datum | EmptyDatum | ContentlessLog
-
-const datumFromWire = (d: datadog.intake.stateful.Datum): DecodedDatum => {
-  switch (d.data) {
-    case "logs": {
-      const log = d.logs as datadog.intake.stateful.Log
-      const content = contentFromWire(log)
-      if (content === undefined) return { _tag: "ContentlessLog" }
-      return {
-        _tag: "Log",
-        timestamp: Number(log.timestamp ?? 0),
-        content,
-        tags: tagsFromWire(log.tags),
-        uuid: log.uuid ?? undefined,
-        status: valueFromWire(log.status)
-      }
-    }
-    case "patternDefine": {
-      const p = d.patternDefine!
-      return {
-        _tag: "PatternDefine",
-        patternId: Number(p.patternId ?? 0),
-        template: p.template ?? "",
-        paramCount: p.paramCount ?? 0,
-        posList: p.posList ?? []
-      }
-    }
-    case "patternDelete":
-      return { _tag: "PatternDelete", patternId: Number(d.patternDelete!.patternId ?? 0) }
-    case "dictEntryDefine":
-      return { _tag: "DictEntryDefine", id: Number(d.dictEntryDefine!.id ?? 0), value: d.dictEntryDefine!.value ?? "" }
-    case "dictEntryDelete":
-      return { _tag: "DictEntryDelete", id: Number(d.dictEntryDelete!.id ?? 0) }
-    case "deltaEncodingSync": {
-      const s = d.deltaEncodingSync!
-      return {
-        _tag: "DeltaEncodingSync",
-        timestamp: Number(s.timestamp ?? 0),
-        patternId: Number(s.patternId ?? 0),
-        tags: tagsFromWire(s.tags)
-      }
-    }
-    default:
-      return { _tag: "Empty" }
-  }
-}
-
-/** Parses a `DatumSequence` (uncompressed); malformed protobuf is a typed error. */
-export const decodeDatumSequence = (bytes: Uint8Array): ReadonlyArray<DecodedDatum> | PayloadError => {
-  let seq: datadog.intake.stateful.DatumSequence
-  try {
-    seq = pb.DatumSequence.decode(bytes)
-  } catch (cause) {
-    return new PayloadError({
-      reason: "Malformed",
-      message: `payload is not a valid DatumSequence: ${(cause as Error).message}`,
-      cause
-    })
-  }
-  const out: Array<DecodedDatum> = new Array(seq.data.length)
-  for (let i = 0; i < seq.data.length; i++) out[i] = datumFromWire(seq.data[i] as datadog.intake.stateful.Datum)
-  return out
 }

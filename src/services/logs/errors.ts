@@ -21,6 +21,7 @@ export class StreamProtocolError extends Data.TaggedError("StreamProtocolError")
     | "ParamCountMismatch"
     | "MissingContent"
     | "InvalidValue"
+    | "LimitExceeded"
   readonly message: string
   readonly batchId: number
 }> {}

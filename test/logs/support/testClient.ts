@@ -20,7 +20,8 @@ export interface TestStream {
 
 export const openTestStream = (
   port: number,
-  options: { readonly apiKey?: string | undefined; readonly encoding?: ContentEncoding | string } = {}
+  /** `encoding: null` sends no dd-content-encoding header (the stream is identity). */
+  options: { readonly apiKey?: string | undefined; readonly encoding?: ContentEncoding | string | null } = {}
 ) =>
   Effect.gen(function*() {
     const client = yield* Effect.acquireRelease(
@@ -29,8 +30,9 @@ export const openTestStream = (
     )
     const md = new grpc.Metadata()
     if (options.apiKey !== undefined) md.set("dd-api-key", options.apiKey)
-    const encoding = options.encoding ?? "zstd"
-    md.set("dd-content-encoding", encoding)
+    const encoding = options.encoding === undefined ? "zstd" : options.encoding
+    if (encoding !== null) md.set("dd-content-encoding", encoding)
+    const codec: ContentEncoding = encoding === "gzip" || encoding === "identity" || encoding === null ? encoding ?? "identity" : "zstd"
     const done = yield* Deferred.make<grpc.StatusObject>()
     const acks: Array<number> = []
     let ackWaiter: (() => void) | undefined
@@ -55,7 +57,7 @@ export const openTestStream = (
       acks,
       sendRaw: write,
       send: (batchId, datums) =>
-        write(batchId, encodeBatchData(datums, encoding === "identity" ? "identity" : "zstd").data),
+        write(batchId, encodeBatchData(datums, codec).data),
       awaitAcks: (n) =>
         Effect.async<void>((resume) => {
           const check = () => {
