@@ -4,7 +4,7 @@
  * is kept on stderr.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Config, Console, Data, Effect, Fiber, Option, Redacted, Schedule } from "effect"
+import { Config, Console, Data, Effect, Exit, Fiber, Option, Redacted, Schedule } from "effect"
 import * as Fs from "node:fs"
 import { StringDecoder } from "node:string_decoder"
 import * as Zlib from "node:zlib"
@@ -28,12 +28,16 @@ const apiKey = Options.redacted("api-key").pipe(
 const workers = Options.integer("workers").pipe(Options.withDescription("stream workers on the shared channel"), Options.withDefault(1))
 const compression = Options.choice("compression", ["zstd", "identity"]).pipe(Options.withDefault("zstd" as const))
 const compressionLevel = Options.integer("compression-level").pipe(Options.withDefault(1))
+const batchMaxEntries = Options.integer("batch-max-entries").pipe(
+  Options.withDescription("logs per batch at most"),
+  Options.withDefault(1000)
+)
 const tags = Options.text("tags").pipe(Options.withDescription("comma-separated tags, e.g. env:prod,team:a"), Options.optional)
 const service = Options.text("service").pipe(Options.optional)
 const source = Options.text("source").pipe(Options.optional)
 const status = Options.text("status").pipe(Options.optional)
 const shutdownTimeout = Options.integer("shutdown-timeout-ms").pipe(
-  Options.withDescription("how long to wait for the last acknowledgements"),
+  Options.withDescription("at end of input, give up after this long without an acknowledgement (ms)"),
   Options.withDefault(10_000)
 )
 const files = Args.file({ name: "FILE", exists: "yes" }).pipe(Args.repeated)
@@ -115,7 +119,7 @@ const summary = (report: SendReport, counters: Counters) => ({
 
 export const logsSendCommand = Command.make(
   "send",
-  { endpoint, insecure, apiKey, workers, compression, compressionLevel, tags, service, source, status, shutdownTimeout, files },
+  { endpoint, insecure, apiKey, workers, compression, compressionLevel, batchMaxEntries, tags, service, source, status, shutdownTimeout, files },
   (args) =>
     Effect.gen(function*() {
       const { host, port } = yield* parseHostPort(args.endpoint, "--endpoint")
@@ -135,14 +139,23 @@ export const logsSendCommand = Command.make(
         workers: args.workers,
         encoding: args.compression,
         compressionLevel: args.compressionLevel,
+        batchMaxEntries: args.batchMaxEntries,
         machine: { shutdownTimeoutMs: args.shutdownTimeout }
       })
       if (config instanceof SenderConfigError) return yield* new UsageError({ message: `--${config.setting}: ${config.message}` })
       const template = { tags: tagList, status: Option.getOrUndefined(args.status) }
       const counters: Counters = { linesRead: 0 }
 
+      // A signal (SIGINT/SIGTERM interrupts this fiber) stops at once: the sender is aborted while it still
+      // exists, the summary is printed, and the exit status says the input was not all delivered.
+      let interrupted: SendReport | undefined
       const report = yield* Effect.gen(function*() {
         const sender = yield* LogsSender
+        yield* Effect.addFinalizer((exit) =>
+          Exit.isInterrupted(exit)
+            ? Effect.flatMap(sender.abort, (r) => Effect.sync(() => { interrupted = r }))
+            : Effect.void
+        )
         const tty = process.stderr.isTTY === true
         const progress = tty
           ? yield* progressLine(sender, counters).pipe(Effect.repeat(Schedule.spaced("500 millis")), Effect.interruptible, Effect.forkScoped)
@@ -167,7 +180,17 @@ export const logsSendCommand = Command.make(
           process.stderr.write("\n")
         }
         return report
-      }).pipe(Effect.scoped, Effect.provide(layerSenderGrpc(config, { host, port, apiKey: key, insecure: args.insecure })))
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(layerSenderGrpc(config, { host, port, apiKey: key, insecure: args.insecure })),
+        Effect.onInterrupt(() =>
+          Effect.sync(() => {
+            if (interrupted === undefined) return
+            process.stderr.write(JSON.stringify({ ok: false, interrupted: true, ...summary(interrupted, counters) }) + "\n")
+            process.exitCode = 1
+          })
+        )
+      )
 
       const s = summary(report, counters)
       if (report.complete && s.notAccepted === 0) {

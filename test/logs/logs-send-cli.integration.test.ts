@@ -18,7 +18,7 @@ const spawnCli = (args: ReadonlyArray<string>, stdin?: string) =>
   Effect.gen(function*() {
     const exited = yield* Deferred.make<Exited>()
     const firstLine = yield* Deferred.make<string, Error>()
-    yield* Effect.acquireRelease(
+    const child = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const child = spawn(process.execPath, [bin, ...args], { stdio: ["pipe", "pipe", "pipe"] })
         let stderr = ""
@@ -35,6 +35,7 @@ const spawnCli = (args: ReadonlyArray<string>, stdin?: string) =>
       (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
     )
     return {
+      kill: (signal: NodeJS.Signals) => Effect.sync(() => child.kill(signal)),
       firstLine: Deferred.await(firstLine).pipe(Effect.timeout(Duration.seconds(30))),
       exited: Deferred.await(exited).pipe(Effect.timeout(Duration.seconds(60)))
     }
@@ -47,6 +48,27 @@ const startIntake = (dir: string, faults: ReadonlyArray<string> = []) =>
     const port = (JSON.parse(yield* intake.firstLine) as { listening: number }).listening
     return { port, out }
   })
+
+/** Completes once `file` holds at least one byte (the intake has written a record), watching its directory. */
+const untilWritten = (file: string) =>
+  Effect.async<void>((resume) => {
+    const check = () => {
+      if (Fs.existsSync(file) && Fs.statSync(file).size > 0) {
+        watcher.close()
+        resume(Effect.void)
+      }
+    }
+    const watcher = Fs.watch(Path.dirname(file), check)
+    check()
+    return Effect.sync(() => watcher.close())
+  }).pipe(Effect.timeout(Duration.seconds(30)))
+
+/** The JSON summary `logs send` prints as its last stderr line that is one. */
+const summaryOf = (stderr: string) => {
+  const line = stderr.trim().split("\n").reverse().find((l) => l.startsWith("{"))
+  assert.isDefined(line, stderr)
+  return JSON.parse(line!) as { ok: boolean; interrupted?: boolean; linesRead: number; acked: number; unacked: number; notAccepted: number }
+}
 
 const tmp = Effect.acquireRelease(
   Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "logs-send-cli-"))),
@@ -93,5 +115,49 @@ describe("dd-agent logs send (CLI)", () => {
       assert.include(stderr, "\"unacked\":3")
       assert.include(stderr, "gRPC 16")
       assert.notInclude(stderr, "WRONG-KEY-123")
+    }), { timeout: 90_000 })
+
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    it.scopedLive(`${signal} while lines are unacknowledged stops at once: non-zero exit and the summary`, () =>
+      Effect.gen(function*() {
+        const dir = yield* tmp
+        // Acks a minute late: every line stays unacknowledged while the test runs.
+        const { port, out } = yield* startIntake(dir, ["--ack-delay-ms", "60000"])
+        const file = Path.join(dir, "in.log")
+        Fs.writeFileSync(file, Array.from({ length: 5_000 }, (_, i) => `line ${i}`).join("\n") + "\n")
+        const send = yield* spawnCli([
+          "logs", "send", "--endpoint", `127.0.0.1:${port}`, "--insecure", "--api-key", "K1",
+          "--shutdown-timeout-ms", "600000", file
+        ])
+        yield* untilWritten(out)
+        yield* send.kill(signal)
+        // Well before any acknowledgement could come, and far before the shutdown timeout.
+        const { code, stderr } = yield* send.exited.pipe(Effect.timeout(Duration.seconds(20)))
+        assert.notStrictEqual(code, 0, stderr)
+        const s = summaryOf(stderr)
+        assert.deepStrictEqual([s.ok, s.interrupted, s.acked], [false, true, 0])
+        assert.isAbove(s.unacked, 0)
+        assert.strictEqual(s.acked + s.unacked + s.notAccepted, s.linesRead)
+      }), { timeout: 60_000 })
+  }
+
+  it.scopedLive("at end of input it keeps waiting while acknowledgements arrive, beyond --shutdown-timeout-ms", () =>
+    Effect.gen(function*() {
+      const dir = yield* tmp
+      // 320 batches, acknowledged 500 ms after each arrives, 64 unacknowledged at most: the acks trickle in
+      // for about 2.5 s after the input ends, never more than ~0.5 s apart; the timeout is 1.2 s.
+      const { port, out } = yield* startIntake(dir, ["--ack-delay-ms", "500"])
+      const file = Path.join(dir, "in.log")
+      const n = 32_000
+      Fs.writeFileSync(file, Array.from({ length: n }, (_, i) => `line ${i}`).join("\n") + "\n")
+      const send = yield* spawnCli([
+        "logs", "send", "--endpoint", `127.0.0.1:${port}`, "--insecure", "--api-key", "K1",
+        "--batch-max-entries", "100", "--shutdown-timeout-ms", "1200", file
+      ])
+      const { code, stderr } = yield* send.exited
+      assert.strictEqual(code, 0, stderr)
+      const s = summaryOf(stderr)
+      assert.deepStrictEqual([s.ok, s.linesRead, s.acked], [true, n, n])
+      assert.strictEqual(Fs.readFileSync(out, "utf8").trim().split("\n").length, n)
     }), { timeout: 90_000 })
 })

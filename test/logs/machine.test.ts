@@ -254,6 +254,32 @@ describe("StreamWorkerMachine", () => {
     assert.deepStrictEqual(commands.slice(-2), [{ _tag: "Close", streamId: 1, how: "halfClose" }, { _tag: "Done", reason: "drained" }])
   })
 
+  it("shutdown gives up only after shutdownTimeoutMs without progress: each acknowledged batch restarts the deadline", () => {
+    const a = active(3)
+    const s1 = run(a.state, { _tag: "Shutdown" }, { _tag: "InputClosed" }, { _tag: "Ack", streamId: 1, batchId: 0, ok: true })
+    const firstDeadline = timerToken(s1.state, "shutdown")
+    const s2 = run(s1.state, { _tag: "Ack", streamId: 1, batchId: 1, ok: true })
+    const restarted = s2.commands.find((c) => c._tag === "StartTimer" && c.timer === "shutdown")
+    assert.deepStrictEqual(restarted, { _tag: "StartTimer", timer: "shutdown", delayMs: cfg.shutdownTimeoutMs, token: timerToken(s2.state, "shutdown") })
+    // The deadline armed before the ack is stale: it no longer ends the shutdown.
+    const stale = run(s2.state, { _tag: "Timer", timer: "shutdown", token: firstDeadline })
+    assert.strictEqual(stale.state.phase, "active")
+    assert.deepStrictEqual(stale.commands, [])
+    // Without further progress the current deadline ends it.
+    const end = run(s2.state, fire(s2.state, "shutdown"))
+    assert.deepStrictEqual(end.commands.at(-1), { _tag: "Done", reason: "deadline" })
+    assert.strictEqual(end.state.phase, "stopped")
+  })
+
+  it("abort ends at once, cancelling the stream, whatever is unacknowledged", () => {
+    const a = active(2)
+    const waiting = run(a.state, { _tag: "Shutdown" }, { _tag: "InputClosed" })
+    const { state, commands } = run(waiting.state, { _tag: "Abort" })
+    assert.strictEqual(state.phase, "stopped")
+    assert.deepStrictEqual(commands.slice(-2), [{ _tag: "Close", streamId: 1, how: "cancel" }, { _tag: "Done", reason: "aborted" }])
+    assert.deepStrictEqual(run(initialState(3), { _tag: "Abort" }).commands, [{ _tag: "Done", reason: "aborted" }])
+  })
+
   it("stream fails, then shutdown before a new stream exists: no close of a stream that is gone; deadline ends it", () => {
     const a = active(2)
     const failed = run(a.state, { _tag: "StreamFailed", streamId: 1, problem: transient })

@@ -21,7 +21,13 @@ export interface SendReport {
 export interface LogsSenderService {
   /** Hands a chunk of logs to the next worker; waits while that worker is full. */
   readonly send: (logs: ReadonlyArray<LogMessage>) => Effect.Effect<void, SenderStopped>
+  /**
+   * Stops taking input, sends what is buffered and waits for acknowledgements while they keep coming (giving
+   * up after the shutdown timeout without one), then reports.
+   */
   readonly shutdown: Effect.Effect<SendReport>
+  /** Stops at once (e.g. on a signal), cancelling the streams; unacknowledged logs are reported as such. */
+  readonly abort: Effect.Effect<SendReport>
   readonly status: Effect.Effect<ReadonlyArray<WorkerStatus>>
 }
 
@@ -53,6 +59,10 @@ export const makeSender = (config: SenderConfig): Effect.Effect<LogsSenderServic
       Effect.forEach(workers, (w) => w.shutdown, { concurrency: "unbounded" }),
       summarize
     )
+    const abort = Effect.map(
+      Effect.forEach(workers, (w) => w.abort, { concurrency: "unbounded" }),
+      summarize
+    )
     const status = Effect.forEach(workers, (w) => w.status)
-    return { send, shutdown, status } satisfies LogsSenderService
+    return { send, shutdown, abort, status } satisfies LogsSenderService
   })

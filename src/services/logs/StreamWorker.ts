@@ -68,10 +68,15 @@ export interface StreamWorker {
    * and reports. Idempotent: later calls return the same report.
    */
   readonly shutdown: Effect.Effect<WorkerReport>
+  /**
+   * Stops at once: no more input, no more waiting for acknowledgements; streams are cancelled and whatever
+   * is unacknowledged is reported as such. Also ends a graceful shutdown in progress.
+   */
+  readonly abort: Effect.Effect<WorkerReport>
   readonly status: Effect.Effect<WorkerStatus>
 }
 
-type DriverEvent = Event | { readonly _tag: "FlushDue" } | { readonly _tag: "StopRequested" }
+type DriverEvent = Event | { readonly _tag: "FlushDue" } | { readonly _tag: "StopRequested" } | { readonly _tag: "AbortRequested" }
 
 interface LiveStream {
   readonly session: StreamSession
@@ -296,6 +301,9 @@ export const makeStreamWorker = (
         case "StopRequested":
           stopping = true
           return dispatch({ _tag: "Shutdown" })
+        case "AbortRequested":
+          stopping = true
+          return dispatch({ _tag: "Abort" })
         default:
           return dispatch(e)
       }
@@ -396,16 +404,16 @@ export const makeStreamWorker = (
     })
 
     const shutdown = Effect.zipRight(requestStop, Deferred.await(done))
-
-    // Leaving the scope without an explicit shutdown still shuts down gracefully (bounded by the timeout).
-    // The wait is interruptible *inside* the timeout: a finalizer of an interrupted fiber would cut an
-    // interruptible region around the timeout at once, skipping the shutdown.
-    yield* Effect.addFinalizer(() =>
-      shutdown.pipe(
-        Effect.interruptible,
-        Effect.timeoutOption(config.machine.shutdownTimeoutMs + 2 * config.halfCloseGraceMs + 1_000)
-      )
+    const abort = Effect.zipRight(
+      Effect.zipRight(requestStop, Effect.sync(() => signal({ _tag: "AbortRequested" }))),
+      Deferred.await(done)
     )
+
+    // Leaving the scope without an explicit shutdown still shuts down gracefully. The reducer bounds the wait:
+    // it gives up after `shutdownTimeoutMs` without an acknowledgement, and the payloads to acknowledge are
+    // finite once input stops. The wait itself is interruptible, so the finalizer of an interrupted fiber
+    // does not cut it short.
+    yield* Effect.addFinalizer(() => Effect.interruptible(shutdown))
 
     const stopped = () => new SenderStopped({ message: `worker ${worker} is shutting down and takes no more logs` })
 
@@ -431,5 +439,5 @@ export const makeStreamWorker = (
       lastRejection
     }))
 
-    return { offer, shutdown, status } satisfies StreamWorker
+    return { offer, shutdown, abort, status } satisfies StreamWorker
   })

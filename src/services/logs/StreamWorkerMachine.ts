@@ -76,7 +76,11 @@ export interface MachineState {
   readonly problem: StreamProblem | undefined
 }
 
-export type DoneReason = "drained" | "deadline" | "failed"
+/**
+ * `drained`: every payload acknowledged; `deadline`: no acknowledgement for `shutdownTimeoutMs` during shutdown;
+ * `aborted`: stopped at once on request (a signal); `failed`: fatal or too many protocol errors.
+ */
+export type DoneReason = "drained" | "deadline" | "aborted" | "failed"
 export type RotationReason = "lifetime" | "drainTimeout" | "failure"
 
 export type Event =
@@ -87,6 +91,8 @@ export type Event =
   | { readonly _tag: "Ack"; readonly streamId: number; readonly batchId: number; readonly ok: boolean }
   | { readonly _tag: "Timer"; readonly timer: TimerKind; readonly token: number }
   | { readonly _tag: "Shutdown" }
+  /** Stop now: no more waiting for acknowledgements (what is unacknowledged is reported as such). */
+  | { readonly _tag: "Abort" }
   | { readonly _tag: "InputClosed" }
 
 export type Command =
@@ -252,6 +258,8 @@ const reduce = (config: MachineConfig, s: MachineState, e: Event, out: Out): Mac
       if (s.stopping) return s
       return checkDone(startTimer({ ...s, stopping: true }, "shutdown", config.shutdownTimeoutMs, out), out)
     }
+    case "Abort":
+      return finish({ ...s, stopping: true }, "aborted", out)
     case "StreamOpened": {
       if (s.phase !== "connecting" || e.streamId !== s.streamId) return s
       const [u, withRng] = random({ ...s, phase: "active", nextBatchId: 1, expectedAck: 0 })
@@ -335,6 +343,10 @@ const ack = (
   // Restart the watchdog on progress; stop it once nothing is owed.
   next = cancelTimer(next, "ackWatchdog", out)
   if (owesAcks(next)) next = startTimer(next, "ackWatchdog", config.ackTimeoutMs, out)
+  // Shutdown gives up only after `shutdownTimeoutMs` without progress: every acknowledged batch restarts it.
+  if (e.batchId > 0 && next.timers.shutdown !== undefined) {
+    next = startTimer(cancelTimer(next, "shutdown", out), "shutdown", config.shutdownTimeoutMs, out)
+  }
   // The window moved: send what waits for room.
   next = pump(config, next, out)
   next = checkDone(next, out)
