@@ -409,11 +409,10 @@ export const makeStreamWorker = (
       Deferred.await(done)
     )
 
-    // Leaving the scope without an explicit shutdown still shuts down gracefully. The reducer bounds the wait:
-    // it gives up after `shutdownTimeoutMs` without an acknowledgement, and the payloads to acknowledge are
-    // finite once input stops. The wait itself is interruptible, so the finalizer of an interrupted fiber
-    // does not cut it short.
-    yield* Effect.addFinalizer(() => Effect.interruptible(shutdown))
+    // Leaving the scope without an explicit shutdown still shuts down gracefully, even when the owner was
+    // interrupted (finalizers run uninterruptibly). The reducer bounds the wait: it gives up after
+    // `shutdownTimeoutMs` without an acknowledgement, and the payloads to acknowledge are finite once input stops.
+    yield* Effect.addFinalizer(() => shutdown)
 
     const stopped = () => new SenderStopped({ message: `worker ${worker} is shutting down and takes no more logs` })
 
