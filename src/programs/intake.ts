@@ -5,7 +5,8 @@
  */
 import { Command, Options } from "@effect/cli"
 import * as grpc from "@grpc/grpc-js"
-import { Console, Effect, Layer, Option, Redacted } from "effect"
+import * as Fs from "node:fs"
+import { Config, Console, Effect, Layer, Option, Redacted } from "effect"
 import type { IntakeFaults, IntakeStats } from "../services/logs/IntakeOptions.js"
 import { layerFile, layerStdout } from "../layers/logs/IntakeOutputLive.js"
 import { IntakeServer, layerIntakeServer } from "../layers/logs/IntakeServer.js"
@@ -16,9 +17,25 @@ const listen = Options.text("listen").pipe(
   Options.withDefault("127.0.0.1:0")
 )
 const apiKey = Options.redacted("api-key").pipe(
-  Options.withDescription("required dd-api-key; without it any non-empty key is accepted"),
+  Options.withDescription("required dd-api-key (visible in ps: prefer --api-key-file or $DD_API_KEY); with no key at all, any non-empty key is accepted"),
   Options.optional
 )
+const apiKeyFile = Options.file("api-key-file", { exists: "yes" }).pipe(
+  Options.withDescription("read the required dd-api-key from FILE (surrounding whitespace trimmed)"),
+  Options.optional
+)
+
+/** The key from --api-key-file; an unreadable or empty file is an error naming it. */
+const readKeyFile = (path: string) =>
+  Effect.tryPromise({
+    try: () => Fs.promises.readFile(path, "utf8"),
+    catch: (cause) => `--api-key-file: cannot read ${path}: ${(cause as Error).message}`
+  }).pipe(
+    Effect.flatMap((text) => {
+      const key = text.trim()
+      return key === "" ? Effect.fail(`--api-key-file: ${path} is empty`) : Effect.succeed(Redacted.make(key))
+    })
+  )
 const out = Options.file("out").pipe(Options.withDescription("append logs as JSON lines to FILE (default stdout)"), Options.optional)
 const maxPayload = Options.integer("max-payload-bytes").pipe(
   Options.withDescription("limit on a decompressed batch"),
@@ -48,7 +65,7 @@ export const parseGrpcStatus = (value: string): number | undefined => {
 
 export const intakeCommand = Command.make(
   "intake",
-  { listen, apiKey, out, maxPayload, resetAfter, resets, ackDelay, withhold, rejectStatus, rejectCount },
+  { listen, apiKey, apiKeyFile, out, maxPayload, resetAfter, resets, ackDelay, withhold, rejectStatus, rejectCount },
   (args) =>
     Effect.gen(function*() {
       const { host, port } = yield* parseHostPort(args.listen, "--listen")
@@ -70,12 +87,21 @@ export const intakeCommand = Command.make(
         faults.rejectStatus = code
       }
       if (args.maxPayload <= 0) return yield* Effect.fail(`--max-payload-bytes must be positive, got ${args.maxPayload}`)
+      // One key: --api-key or --api-key-file (not both), else $DD_API_KEY.
+      if (Option.isSome(args.apiKeyFile) && Option.isSome(args.apiKey)) {
+        return yield* Effect.fail("--api-key and --api-key-file: give the key once")
+      }
+      const key = Option.isSome(args.apiKeyFile)
+        ? yield* readKeyFile(args.apiKeyFile.value)
+        : Option.isSome(args.apiKey)
+        ? Redacted.make(Redacted.value(args.apiKey.value))
+        : Option.getOrUndefined(yield* Effect.orDie(Config.option(Config.redacted("DD_API_KEY"))))
 
       const output = Option.match(args.out, { onNone: () => layerStdout, onSome: layerFile })
       const serverLayer = layerIntakeServer({
         host,
         port,
-        apiKey: Option.getOrUndefined(Option.map(args.apiKey, (k) => Redacted.make(Redacted.value(k)))),
+        apiKey: key,
         maxPayloadBytes: args.maxPayload,
         faults
       }).pipe(Layer.provide(output))

@@ -12,13 +12,16 @@ import { openTestStream } from "./support/testClient.js"
 const bin = Path.resolve("bin/dd-agent.js")
 
 /** Runs `dd-agent intake` as a child process; resolves with its port once it prints `{"listening": PORT}`. */
-const startCli = (args: ReadonlyArray<string>) =>
+const startCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   Effect.gen(function*() {
     const exited = yield* Deferred.make<{ code: number | null; signal: string | null; stderr: string }>()
     const listening = yield* Deferred.make<number, Error>()
     const child = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const child = spawn(process.execPath, [bin, "intake", ...args], { stdio: ["ignore", "pipe", "pipe"] })
+        const child = spawn(process.execPath, [bin, "intake", ...args], {
+          stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, DD_API_KEY: "", ...env }
+        })
         let stderr = ""
         child.stderr.on("data", (d) => { stderr += String(d) })
         Readline.createInterface({ input: child.stdout }).once("line", (line) => {
@@ -36,6 +39,7 @@ const startCli = (args: ReadonlyArray<string>) =>
     const port = yield* Deferred.await(listening).pipe(Effect.timeout(Duration.seconds(20)))
     return {
       port,
+      pid: child.pid!,
       signal: (s: NodeJS.Signals) => Effect.sync(() => child.kill(s)),
       exited: Deferred.await(exited).pipe(Effect.timeout(Duration.seconds(20)))
     }
@@ -79,5 +83,45 @@ describe("dd-agent intake (CLI)", () => {
       }).pipe(Effect.timeout(Duration.seconds(20)))
       assert.notStrictEqual(code, 0)
       assert.match(stderr, /--listen: expected HOST:PORT with a port from 0 to 65535, got '127.0.0.1:99999'/)
+    }))
+
+  for (const source of ["DD_API_KEY", "--api-key-file"] as const) {
+    it.scopedLive(`takes its key from ${source}, which never shows in the command line`, () =>
+      Effect.gen(function*() {
+        const key = "s3cr3t-intake-key"
+        const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "intake-key-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+        const keyFile = Path.join(dir, "key")
+        Fs.writeFileSync(keyFile, `${key}\n`, { mode: 0o600 })
+        const cli = source === "DD_API_KEY"
+          ? yield* startCli(["--listen", "127.0.0.1:0"], { DD_API_KEY: key })
+          : yield* startCli(["--listen", "127.0.0.1:0", "--api-key-file", keyFile])
+        assert.notInclude(Fs.readFileSync(`/proc/${cli.pid}/cmdline`, "utf8"), key)
+        const wrong = yield* openTestStream(cli.port, { apiKey: "not-it" })
+        assert.strictEqual((yield* wrong.status).code, grpc.status.UNAUTHENTICATED)
+        const right = yield* openTestStream(cli.port, { apiKey: key })
+        yield* right.send(1, [raw(1, "in")])
+        yield* right.awaitAcks(1)
+        yield* cli.signal("SIGTERM")
+        const { code, stderr } = yield* cli.exited
+        assert.strictEqual(code, 0)
+        assert.notInclude(stderr, key)
+      }))
+  }
+
+  it.scopedLive("an empty --api-key-file is an error naming the file", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "intake-key-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+      const keyFile = Path.join(dir, "empty")
+      Fs.writeFileSync(keyFile, "\n")
+      const child = spawn(process.execPath, [bin, "intake", "--api-key-file", keyFile], { stdio: ["ignore", "pipe", "pipe"] })
+      let stderr = ""
+      child.stderr.on("data", (d) => { stderr += String(d) })
+      const code = yield* Effect.async<number | null>((resume) => {
+        child.on("exit", (c) => resume(Effect.succeed(c)))
+      }).pipe(Effect.timeout(Duration.seconds(20)))
+      assert.notStrictEqual(code, 0)
+      assert.include(stderr, `--api-key-file: ${keyFile} is empty`)
     }))
 })
