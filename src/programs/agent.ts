@@ -4,8 +4,10 @@
  */
 import * as Http from "node:http"
 import { Command, Options } from "@effect/cli"
-import { Console, Data, Effect, Fiber, Option, Redacted } from "effect"
-import { runAgent } from "../layers/agent/Agent.js"
+import { Console, Data, Effect, Layer, Option, Redacted } from "effect"
+import * as Agent from "../layers/agent/Agent.js"
+import { AgentComponents, exitCodeOf } from "../layers/agent/AgentComponents.js"
+import { configWarnings } from "../layers/agent/configWarnings.js"
 import { loadSettings } from "../layers/agent/loadSettings.js"
 import { type AgentSettings, defaultStatusPort } from "../services/config/AgentSettings.js"
 import { knownEnvVariables } from "../services/config/decodeConfig.js"
@@ -19,23 +21,22 @@ const configOption = Options.file("config", { exists: "yes" }).pipe(
 const runCommand = Command.make("run", { config: configOption }, ({ config }) =>
   Effect.gen(function*() {
     const settings = yield* loadSettings(config)
-    const agent = runAgent(settings, {
+    for (const warning of yield* configWarnings(settings)) yield* Effect.logWarning(warning)
+    const components = yield* AgentComponents.make
+    const agent = Agent.layer(settings, {
       liveSummary: process.stderr.isTTY === true,
       onReady: (info) =>
         Console.error(JSON.stringify({ ready: true, status: info.status ?? null, intake_output: info.intakeOutput ?? null }))
-    })
-    // The agent handles SIGINT/SIGTERM itself (orderly stop, then exit status). The runtime interrupts the
-    // main fiber on the same signal, and an interrupted fiber interrupts its children at once, so the agent
-    // runs as a daemon fiber that this fiber joins without being interruptible: it cannot outlive the join.
-    yield* Effect.uninterruptible(
-      Effect.forkDaemon(Effect.interruptible(agent)).pipe(
-        Effect.flatMap(Fiber.join),
-        Effect.flatMap((outcome) =>
-          Effect.sync(() => { process.exitCode = outcome.exitCode }).pipe(
-            Effect.zipRight(outcome.logs === undefined ? Effect.void : Console.error(JSON.stringify({ summary: outcome.logs })))
-          )
-        )
-      )
+    }).pipe(Layer.provide(Layer.succeed(AgentComponents, components)))
+    // Runs until SIGINT/SIGTERM interrupts it; the layers' finalizers are the orderly stop. Their outcomes,
+    // recorded during the teardown, decide the exit status.
+    yield* Layer.launch(agent).pipe(
+      Effect.ensuring(Effect.gen(function*() {
+        const outcomes = yield* components.outcomes
+        const logs = outcomes.get("logs")
+        if (logs !== undefined) yield* Console.error(JSON.stringify({ summary: logs.summary }))
+        process.exitCode = exitCodeOf(outcomes)
+      }))
     )
   })).pipe(Command.withDescription("Run the composed agent until SIGINT/SIGTERM"))
 

@@ -12,7 +12,9 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Readline from "node:readline"
 import * as Zlib from "node:zlib"
-import { Deferred, Duration, Effect, Exit } from "effect"
+import { Deferred, Duration, Effect, Exit, Redacted } from "effect"
+import { MemoryIntakeOutput } from "../../src/layers/logs/IntakeOutputLive.js"
+import { makeIntakeServer } from "../../src/layers/logs/IntakeServer.js"
 import { checkOpenMetrics } from "../status/openMetricsStrict.js"
 
 const bin = Path.resolve("bin/dd-agent.js")
@@ -209,4 +211,48 @@ describe("dd-agent run (composed agent)", () => {
       assert.strictEqual((yield* agent.stop).code, 0)
       Fs.rmSync(dir, { recursive: true, force: true })
     }), { timeout: 60_000 })
+
+  it.scopedLive("a logs worker refused by its intake shows failed in /status, dd-agent status and the summary, and the exit is 3", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "agent-failed-"))
+      const output = yield* MemoryIntakeOutput.make
+      const intake = yield* makeIntakeServer({ host: "127.0.0.1", port: 0, apiKey: Redacted.make("the-right-key") }).pipe(Effect.provide(output.layer))
+      Fs.writeFileSync(Path.join(dir, "app.log"), "")
+      Fs.writeFileSync(Path.join(dir, "agent.yaml"), [
+        "api_key: a-wrong-key",
+        "logs_config:",
+        `  stream_endpoint: 127.0.0.1:${intake.port}`,
+        "  insecure: true",
+        "logs:",
+        "  - type: file",
+        `    path: ${Path.join(dir, "app.log")}`,
+        "process_config:",
+        "  enabled: false",
+        "status:",
+        "  listen: 127.0.0.1:0",
+        ""
+      ].join("\n"))
+      const agent = yield* startAgent(dir)
+      // The stream is refused with UNAUTHENTICATED (fatal): wait (bounded) for the status to say so.
+      const status = yield* Effect.gen(function*() {
+        for (;;) {
+          const s = JSON.parse((yield* get(agent.status, "/status")).body)
+          if (s.logs.state !== "running") return s
+          yield* Effect.sleep("50 millis")
+        }
+      }).pipe(Effect.timeoutFail({ duration: Duration.seconds(30), onTimeout: () => new Error("the logs component never left 'running'") }))
+      assert.strictEqual(status.logs.state, "failed")
+      assert.strictEqual(status.logs.workers[0].phase, "failed")
+      const report = yield* Effect.async<string, Error>((resume) => {
+        execFile(process.execPath, [bin, "status", "--address", agent.status], (error, stdout, stderr) =>
+          resume(error ? Effect.fail(new Error(`${error.message}\n${stderr}`)) : Effect.succeed(stdout)))
+      })
+      assert.match(report, /Logs: failed/)
+      assert.match(report, /worker 0 +failed/)
+      const stopped = yield* agent.stop
+      assert.strictEqual(stopped.code, 3)
+      assert.match(stopped.stderr, /"complete":false/)
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }), { timeout: 60_000 })
 })
+

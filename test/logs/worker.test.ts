@@ -4,6 +4,7 @@ import * as M from "../../src/services/logs/metrics.js"
 import { type FakeStream, makeFakeTransport } from "../../src/layers/logs/FakeStreamTransport.js"
 import type { SenderConfigInput } from "../../src/services/logs/SenderConfig.js"
 import { GrpcCode } from "../../src/services/logs/senderErrors.js"
+import { summarize } from "../../src/services/logs/Sender.js"
 import { makeStreamWorker, type StreamWorker } from "../../src/services/logs/StreamWorker.js"
 import { config, makeLogs } from "./helpers.js"
 
@@ -272,4 +273,19 @@ describe("StreamWorker with the fake transport", () => {
       assert.strictEqual(offered._tag, "SenderStopped")
       assert.isTrue(fake.streams.every((s) => s.ended !== undefined))
     }))
+
+  it.scoped("a crashed worker shows failed, and its report is never complete, even with nothing left unacked", () =>
+    Effect.gen(function*() {
+      const { fake, worker } = yield* setup({}, true)
+      // The defect comes from an acknowledgement callback: the acked batch has left the tracker, so nothing
+      // is left unacked when the driver dies.
+      yield* worker.offer(makeLogs(1).map((l) => ({ ...l, onDone: () => { throw new Error("callback bug") } })))
+      yield* stream(fake, 1)
+      yield* TestClock.adjust("6 seconds") // the batch's max wait: it is sent, acked, and the callback throws
+      const report = yield* worker.shutdown
+      assert.deepStrictEqual([report.unacked, report.reason], [0, "failed"])
+      assert.strictEqual((yield* worker.status).phase, "failed")
+      assert.isFalse(summarize([report]).complete)
+    }))
 })
+

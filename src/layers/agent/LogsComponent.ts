@@ -1,13 +1,14 @@
 /**
- * The agent's logs pipeline: inputs (files with the offset registry, stdin, TCP) → sender (stateful stream
- * workers) → an intake, either the configured endpoint or the embedded reference intake on loopback.
- * `stop` ends the inputs, then shuts the sender down (flush, send, wait for acks up to its deadline), so the
- * registry records exactly what was acknowledged; the scope then closes the rest in reverse order.
+ * The agent's logs pipeline as a layer: inputs (files with the offset registry, stdin, TCP) → sender (stateful
+ * stream workers) → an intake, either the configured endpoint or the embedded reference intake on loopback.
+ * The layer's finalizer is the orderly stop: it ends the inputs, then shuts the sender down (flush, send, wait
+ * for acks up to its deadline), so the registry records exactly what was acknowledged, and records the
+ * outcome; the sender, the registry and the embedded intake are then closed in reverse order of their start.
  */
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { Context, Deferred, Effect, FiberSet, Layer, Redacted, Ref } from "effect"
+import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, Redacted, Ref } from "effect"
 import type { AgentSettings } from "../../services/config/AgentSettings.js"
 import type { InputLine, LineSink } from "../../services/inputs/InputLine.js"
 import type { LogMessage } from "../../services/logs/LogMessage.js"
@@ -18,25 +19,40 @@ import type { WorkerStatus } from "../../services/logs/StreamWorker.js"
 import { runFileInput } from "../inputs/FileTailer.js"
 import { layerRegistryStore, RegistryStore } from "../inputs/RegistryStore.js"
 import { type InputListenError, pumpReadable, serveTcpInput } from "../inputs/StreamInputs.js"
-import { layerFile } from "../logs/IntakeOutputLive.js"
-import { makeIntakeServer } from "../logs/IntakeServer.js"
+import { layerRotatingFile } from "../logs/IntakeOutputRotating.js"
+import { IntakeServer, layerIntakeServer } from "../logs/IntakeServer.js"
 import { layerSenderGrpc } from "../logs/SenderLive.js"
+import { AgentComponents } from "./AgentComponents.js"
 
 export interface LogsStatus {
-  readonly state: "running" | "stopping" | "stopped"
+  /** `failed`: a stream worker gave up (fatal rejection or crash); its logs are not being delivered. */
+  readonly state: "running" | "failed" | "stopping" | "stopped"
   readonly endpoint: string
   readonly embeddedIntake: { readonly port: number; readonly output: string } | undefined
   readonly inputs: ReadonlyArray<{ readonly type: string; readonly target: string }>
   readonly linesRead: number
+  /** Lines read after the sender had stopped taking input (not delivered; read again after a restart). */
+  readonly linesNotSent: number
   readonly workers: ReadonlyArray<WorkerStatus>
   readonly report: SendReport | undefined
 }
 
-export interface LogsComponent {
+export interface LogsComponentService {
   readonly status: Effect.Effect<LogsStatus>
-  /** Stops the inputs and shuts the sender down; returns what was and was not acknowledged. */
-  readonly stop: Effect.Effect<SendReport>
 }
+
+export class LogsComponent extends Context.Tag("dd-agent-effect/LogsComponent")<LogsComponent, LogsComponentService>() {}
+
+/** Where the sender ships: the configured intake, or the embedded one started for this run. */
+export class LogsEndpoint extends Context.Tag("dd-agent-effect/LogsEndpoint")<LogsEndpoint, {
+  readonly host: string
+  readonly port: number
+  readonly apiKey: Redacted.Redacted<string>
+  readonly insecure: boolean
+  readonly embedded: { readonly port: number; readonly output: string } | undefined
+}>() {}
+
+export class LogsOutputDirError extends Data.TaggedError("LogsOutputDirError")<{ readonly path: string; readonly message: string }> {}
 
 const toMessage = (line: InputLine, globalTags: ReadonlyArray<string>): LogMessage => ({
   content: line.text,
@@ -45,47 +61,66 @@ const toMessage = (line: InputLine, globalTags: ReadonlyArray<string>): LogMessa
   onDone: line.onAck === undefined ? undefined : () => line.onAck!()
 })
 
-export const makeLogsComponent = (settings: AgentSettings) =>
+/** The embedded default: a reference intake in this process, on loopback, with a key of this run. */
+const layerEmbeddedEndpoint = (settings: AgentSettings) => {
+  const output = settings.logs.embeddedIntakeOutput
+  const apiKey = settings.apiKey ?? Redacted.make(Crypto.randomBytes(16).toString("hex"))
+  const outputDir = Layer.effectDiscard(Effect.try({
+    try: () => Fs.mkdirSync(Path.dirname(Path.resolve(output)), { recursive: true }),
+    catch: (e) => new LogsOutputDirError({ path: output, message: `cannot create the directory of ${output}: ${(e as Error).message}` })
+  }))
+  return Layer.effect(
+    LogsEndpoint,
+    Effect.map(IntakeServer, (intake) => ({
+      host: "127.0.0.1",
+      port: intake.port,
+      apiKey,
+      insecure: true,
+      embedded: { port: intake.port, output }
+    }))
+  ).pipe(
+    Layer.provide(layerIntakeServer({ host: "127.0.0.1", port: 0, apiKey })),
+    Layer.provide(layerRotatingFile({ path: output, maxBytes: settings.logs.embeddedIntakeOutputMaxBytes, keep: settings.logs.embeddedIntakeOutputKeep })),
+    Layer.provide(outputDir)
+  )
+}
+
+const layerEndpoint = (
+  settings: AgentSettings
+): Layer.Layer<LogsEndpoint, SenderConfigError | Layer.Layer.Error<ReturnType<typeof layerEmbeddedEndpoint>>> => {
+  const s = settings.logs
+  if (s.endpoint === undefined) return layerEmbeddedEndpoint(settings)
+  if (settings.apiKey === undefined) {
+    return Layer.fail(new SenderConfigError({ setting: "api_key", message: "api_key (or DD_API_KEY) is required with logs_config.stream_endpoint" }))
+  }
+  return Layer.succeed(LogsEndpoint, { ...s.endpoint, apiKey: settings.apiKey, insecure: s.insecure, embedded: undefined })
+}
+
+const layerSender = (settings: AgentSettings) =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const config = makeSenderConfig(settings.logs.sender)
+    if (config instanceof SenderConfigError) return yield* config
+    const ep = yield* LogsEndpoint
+    return layerSenderGrpc(config, { host: ep.host, port: ep.port, apiKey: ep.apiKey, insecure: ep.insecure })
+  }))
+
+const make = (settings: AgentSettings) =>
   Effect.gen(function*() {
     const s = settings.logs
-    const config = makeSenderConfig(s.sender)
-    if (config instanceof SenderConfigError) return yield* config
-
-    // The embedded default: a reference intake in this process, on loopback, with a key of this run.
-    let embedded: LogsStatus["embeddedIntake"]
-    let endpoint = s.endpoint
-    let insecure = s.insecure
-    let apiKey = settings.apiKey
-    if (endpoint === undefined) {
-      apiKey = apiKey ?? Redacted.make(Crypto.randomBytes(16).toString("hex"))
-      Fs.mkdirSync(Path.dirname(Path.resolve(s.embeddedIntakeOutput)), { recursive: true })
-      // Built in this scope (not provided locally, which would close the file as soon as the server is up).
-      const output = yield* Layer.build(layerFile(s.embeddedIntakeOutput))
-      const intake = yield* makeIntakeServer({ host: "127.0.0.1", port: 0, apiKey }).pipe(Effect.provide(output))
-      embedded = { port: intake.port, output: s.embeddedIntakeOutput }
-      endpoint = { host: "127.0.0.1", port: intake.port }
-      insecure = true
-    }
-    if (apiKey === undefined) {
-      return yield* new SenderConfigError({ setting: "api_key", message: "api_key (or DD_API_KEY) is required with logs_config.stream_endpoint" })
-    }
-    const ctx = yield* Layer.build(
-      Layer.merge(
-        layerSenderGrpc(config, { host: endpoint.host, port: endpoint.port, apiKey, insecure }),
-        layerRegistryStore(s.registryPath)
-      )
-    )
-    const sender = Context.get(ctx, LogsSender)
-    const registry = Context.get(ctx, RegistryStore)
+    const components = yield* AgentComponents
+    const endpoint = yield* LogsEndpoint
+    const sender = yield* LogsSender
+    const registry = yield* RegistryStore
     const linesRead = yield* Ref.make(0)
-    const state = yield* Ref.make<LogsStatus["state"]>("running")
+    const linesNotSent = yield* Ref.make(0)
+    const state = yield* Ref.make<"running" | "stopping" | "stopped">("running")
     const report = yield* Ref.make<SendReport | undefined>(undefined)
 
     const sink: LineSink = (lines) =>
       Ref.update(linesRead, (n) => n + lines.length).pipe(
         Effect.zipRight(sender.send(lines.map((l) => toMessage(l, settings.tags)))),
         // Once the sender has stopped, nothing more is taken: the input ends here and its lines stay unacked.
-        Effect.catchTag("SenderStopped", () => Effect.interrupt)
+        Effect.catchTag("SenderStopped", () => Ref.update(linesNotSent, (n) => n + lines.length).pipe(Effect.zipRight(Effect.interrupt)))
       )
 
     const inputs = yield* FiberSet.make()
@@ -94,7 +129,7 @@ export const makeLogsComponent = (settings: AgentSettings) =>
       switch (input.type) {
         case "file":
           described.push({ type: "file", target: input.path })
-          yield* FiberSet.run(inputs, runFileInput({ ...input, startPosition: input.start_position }, sink).pipe(Effect.provide(ctx)))
+          yield* FiberSet.run(inputs, runFileInput({ ...input, startPosition: input.start_position }, sink).pipe(Effect.provideService(RegistryStore, registry)))
           break
         case "stdin":
           described.push({ type: "stdin", target: "-" })
@@ -120,28 +155,55 @@ export const makeLogsComponent = (settings: AgentSettings) =>
       }
     }
 
+    const status = Effect.gen(function*() {
+      const workers = yield* sender.status
+      const own = yield* Ref.get(state)
+      return {
+        state: own === "running" && workers.some((w) => w.phase === "failed") ? "failed" : own,
+        endpoint: `${endpoint.host}:${endpoint.port}`,
+        embeddedIntake: endpoint.embedded,
+        inputs: described,
+        linesRead: yield* Ref.get(linesRead),
+        linesNotSent: yield* Ref.get(linesNotSent),
+        workers,
+        report: yield* Ref.get(report)
+      } satisfies LogsStatus
+    })
+    yield* components.register("logs", status)
+
     const stop = Effect.gen(function*() {
-      const done = yield* Ref.get(report)
-      if (done !== undefined) return done
       yield* Ref.set(state, "stopping")
       yield* FiberSet.clear(inputs)
       const r = yield* sender.shutdown
       yield* registry.flush.pipe(Effect.catchAll((e) => Effect.logError(e.message)))
       yield* Ref.set(report, r)
       yield* Ref.set(state, "stopped")
-      return r
+      const notSent = yield* Ref.get(linesNotSent)
+      // Delivered: nothing left unacknowledged, no worker gave up, nothing read that the sender refused.
+      const complete = r.unacked === 0 && notSent === 0 && r.workers.every((w) => w.reason !== "failed")
+      yield* Effect.logInfo("logs stopped").pipe(Effect.annotateLogs({ acked: r.acked, unacked: r.unacked, rejected: r.rejected, not_sent: notSent }))
+      yield* components.finished("logs", { complete, summary: { ...r, complete: r.complete && complete, not_sent: notSent } })
     })
-
-    const status = Effect.gen(function*() {
-      return {
-        state: yield* Ref.get(state),
-        endpoint: `${endpoint.host}:${endpoint.port}`,
-        embeddedIntake: embedded,
-        inputs: described,
-        linesRead: yield* Ref.get(linesRead),
-        workers: yield* sender.status,
-        report: yield* Ref.get(report)
-      } satisfies LogsStatus
-    })
-    return { status, stop } satisfies LogsComponent
+    // Bounded: the sender's own deadline plus slack for closing the inputs and saving the registry. The wait is
+    // interruptible inside the timeout, so the bound holds in an interrupted fiber's finalizer too.
+    const bound = Duration.millis((settings.logs.sender.machine?.shutdownTimeoutMs ?? 10_000) + 10_000)
+    yield* Effect.addFinalizer(() =>
+      stop.pipe(
+        Effect.interruptible,
+        Effect.timeoutOption(bound),
+        Effect.flatMap((done) =>
+          done._tag === "Some" ? Effect.void : Effect.logError("logs did not stop in time").pipe(
+            Effect.zipRight(components.finished("logs", { complete: false, summary: { complete: false, message: "the orderly stop did not finish in time" } }))
+          )
+        )
+      )
+    )
+    return { status } satisfies LogsComponentService
   })
+
+/** The logs component; needs `AgentComponents`. */
+export const layer = (settings: AgentSettings) =>
+  Layer.scoped(LogsComponent, make(settings)).pipe(
+    Layer.provide(Layer.merge(layerSender(settings), layerRegistryStore(settings.logs.registryPath))),
+    Layer.provide(layerEndpoint(settings))
+  )

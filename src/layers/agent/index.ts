@@ -1,9 +1,11 @@
 /**
- * The composed agent: `runAgent` (logs, process, snapshot components and the status endpoint in one scope),
- * each component's constructor for embedding, and settings loading from a file plus the environment.
+ * The composed agent: `layer` (status endpoint, then the enabled components, each a layer whose finalizer is
+ * its orderly stop), the components' registry and outcomes, each component's layer for embedding, and
+ * settings loading from a file plus the environment.
  */
-export * from "./Agent.js"
+export { type AgentOptions, layer, StateDirError, StatusEndpoint } from "./Agent.js"
+export * from "./AgentComponents.js"
 export * from "./loadSettings.js"
-export * from "./LogsComponent.js"
-export * from "./ProcessComponent.js"
-export * from "./SnapshotComponent.js"
+export * as LogsComponent from "./LogsComponent.js"
+export * as ProcessComponent from "./ProcessComponent.js"
+export * as SnapshotComponent from "./SnapshotComponent.js"

@@ -10,6 +10,8 @@ const HostPort = Schema.String.pipe(
   Schema.pattern(/^(?:\[[^\]]+\]|[^:\s]+):\d{1,5}$/, { message: () => "expected HOST:PORT" }),
   Schema.filter((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535 || "expected HOST:PORT with a port from 0 to 65535")
 )
+const FileBytes = Schema.Int.pipe(Schema.between(4096, 2 ** 40))
+const KeepCount = Schema.Int.pipe(Schema.between(0, 100))
 const Tags = Schema.Array(Schema.String.pipe(Schema.pattern(/^[^,]+$/, { message: () => "a tag may not contain ','" })))
 
 /** One log input: a glob of files, standard input, or a TCP line listener. */
@@ -59,7 +61,11 @@ export const LogsConfig = Schema.Struct({
   /** The offset registry (JSON, written atomically). */
   registry_path: Schema.optional(Schema.String),
   /** Where the embedded intake writes reconstructed logs. */
-  embedded_intake_output: Schema.optional(Schema.String)
+  embedded_intake_output: Schema.optional(Schema.String),
+  /** The embedded intake's output is rotated when it would grow past this many bytes. */
+  embedded_intake_output_max_bytes: Schema.optional(FileBytes),
+  /** Rotated files of the embedded intake's output kept (`FILE.1` … `FILE.N`). */
+  embedded_intake_output_keep: Schema.optional(KeepCount)
 })
 
 export const ProcessConfig = Schema.Struct({
@@ -69,7 +75,11 @@ export const ProcessConfig = Schema.Struct({
   proc_root: Schema.optional(Schema.String),
   read_environ: Schema.optional(Schema.Boolean),
   /** Process events as JSON lines. */
-  events_file: Schema.optional(Schema.String)
+  events_file: Schema.optional(Schema.String),
+  /** The events file is rotated when it would grow past this many bytes. */
+  events_file_max_bytes: Schema.optional(FileBytes),
+  /** Rotated events files kept (`FILE.1` … `FILE.N`). */
+  events_file_keep: Schema.optional(KeepCount)
 })
 
 export const DynamicInstrumentationConfig = Schema.Struct({

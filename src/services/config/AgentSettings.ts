@@ -25,6 +25,8 @@ export interface AgentSettings {
     readonly sender: SenderConfigInput
     readonly registryPath: string
     readonly embeddedIntakeOutput: string
+    readonly embeddedIntakeOutputMaxBytes: number
+    readonly embeddedIntakeOutputKeep: number
     readonly inputs: ReadonlyArray<LogInput>
   }
   readonly process: {
@@ -34,6 +36,8 @@ export interface AgentSettings {
     readonly readEnviron: boolean
     /** Process events as JSON lines; none: events are only counted. */
     readonly eventsFile: string | undefined
+    readonly eventsFileMaxBytes: number
+    readonly eventsFileKeep: number
   }
   readonly debugger: {
     readonly enabled: boolean
@@ -84,6 +88,8 @@ export const resolveSettings = (c: AgentConfigFile): AgentSettings => {
       sender,
       registryPath: lc.registry_path ?? `${dir}/registry.json`,
       embeddedIntakeOutput: lc.embedded_intake_output ?? `${dir}/intake.jsonl`,
+      embeddedIntakeOutputMaxBytes: lc.embedded_intake_output_max_bytes ?? 100 * 1024 * 1024,
+      embeddedIntakeOutputKeep: lc.embedded_intake_output_keep ?? 3,
       inputs: c.logs ?? []
     },
     process: {
@@ -91,7 +97,9 @@ export const resolveSettings = (c: AgentConfigFile): AgentSettings => {
       intervalMs: seconds(pc.interval) ?? 1000,
       procRoot: pc.proc_root ?? "/proc",
       readEnviron: pc.read_environ ?? false,
-      eventsFile: pc.events_file
+      eventsFile: pc.events_file,
+      eventsFileMaxBytes: pc.events_file_max_bytes ?? 10 * 1024 * 1024,
+      eventsFileKeep: pc.events_file_keep ?? 3
     },
     debugger: {
       enabled: di.enabled ?? false,

@@ -13,7 +13,7 @@ export interface SendReport {
   readonly acked: number
   readonly unacked: number
   readonly rejected: number
-  /** True when every log offered was acknowledged. */
+  /** True when every log offered was acknowledged and no worker failed. */
   readonly complete: boolean
   readonly workers: ReadonlyArray<WorkerReport>
 }
@@ -42,7 +42,9 @@ export const summarize = (workers: ReadonlyArray<WorkerReport>): SendReport => {
     unacked += w.unacked
     rejected += w.rejected
   }
-  return { acked, unacked, rejected, complete: unacked === 0 && rejected === 0, workers }
+  // A worker that gave up (fatal rejection, crash) delivered nothing more than it acked: never complete.
+  const failed = workers.some((w) => w.reason === "failed")
+  return { acked, unacked, rejected, complete: unacked === 0 && rejected === 0 && !failed, workers }
 }
 
 export const makeSender = (config: SenderConfig): Effect.Effect<LogsSenderService, never, Scope.Scope | StreamTransport> =>

@@ -384,6 +384,7 @@ export const makeStreamWorker = (
         problem = { failureClass: "fatal", code: GrpcCode.INTERNAL, message: `stream worker crashed: ${Cause.squash(cause)}` }
         problemAt = yield* Clock.currentTimeMillis
         finished = "failed"
+        state = { ...state, phase: "failed" }
         stopFlag = true
         yield* Deferred.succeed(stopRequested, undefined)
         yield* complete(false)
