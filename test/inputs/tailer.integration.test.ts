@@ -202,6 +202,66 @@ describe("file tailing", () => {
       yield* t2.stop
     }))
 
+  it.live("a different file that got the same inode (other first bytes) is read from its start", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const f = Path.join(dir, "app.log")
+      const registry = Path.join(dir, "registry.json")
+      Fs.writeFileSync(f, "a1\na2\na3\n")
+      const t1 = yield* startTailer(registry, { path: f, startPosition: "beginning" }, true)
+      assert.deepStrictEqual(texts(yield* t1.take(3)), ["a1", "a2", "a3"])
+      yield* t1.stop
+      // Rewritten in place while the agent is down: the same device and inode now hold another file, longer
+      // than the registered offset.
+      Fs.writeFileSync(f, "b1\nb2\nb3\nb4\n")
+      const saved = parseRegistry(Fs.readFileSync(registry, "utf8"))
+      assert.strictEqual(saved._tag === "Right" && saved.right.files[f]!.ino, Fs.statSync(f).ino)
+      const t2 = yield* startTailer(registry, { path: f }, true)
+      assert.deepStrictEqual(texts(yield* t2.take(4)), ["b1", "b2", "b3", "b4"])
+      yield* t2.stop
+    }))
+
+  it.live("the same short file, appended to while the agent was down, resumes where it was", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const f = Path.join(dir, "app.log")
+      const registry = Path.join(dir, "registry.json")
+      Fs.writeFileSync(f, "")
+      const t1 = yield* startTailer(registry, { path: f }, true)
+      yield* t1.event("Opened")
+      Fs.appendFileSync(f, "a1\na2\n")
+      yield* t1.take(2)
+      Fs.appendFileSync(f, "a3\n")
+      yield* t1.take(1)
+      yield* t1.stop
+      Fs.appendFileSync(f, "a4\n")
+      const t2 = yield* startTailer(registry, { path: f }, true)
+      assert.deepStrictEqual(texts(yield* t2.take(1)), ["a4"])
+      yield* t2.stop
+    }))
+
+  it.live("a registry write that fails after creating its temporary file removes it", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const registry = Path.join(dir, "registry.json")
+      // A non-empty directory where the registry should be: the final rename fails.
+      Fs.mkdirSync(registry)
+      Fs.writeFileSync(Path.join(registry, "keep"), "")
+      const result = yield* Effect.exit(writeAtomically(registry, "{\"version\":1,\"files\":{}}"))
+      assert.isTrue(Exit.isFailure(result))
+      assert.deepStrictEqual(Fs.readdirSync(dir), ["registry.json"])
+    }))
+
+  it.scopedLive("temporary files a crashed writer left are removed when the registry is loaded", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const registry = Path.join(dir, "registry.json")
+      Fs.writeFileSync(`${registry}.tmp-99999999`, "{\"version\":1,")
+      Fs.writeFileSync(Path.join(dir, "other.tmp-1"), "not ours")
+      yield* makeRegistryStore(registry, "1 hour")
+      assert.deepStrictEqual(Fs.readdirSync(dir).sort(), ["other.tmp-1"])
+    }))
+
   it.live("a registry write that fails leaves the previous registry intact", () =>
     Effect.gen(function*() {
       const dir = tmpDir()

@@ -10,7 +10,7 @@ import { Clock, Duration, Effect, FiberMap, Metric, Schedule } from "effect"
 import { AckWindow } from "../../services/inputs/AckWindow.js"
 import { type InputLine, inputTags, type LineSink } from "../../services/inputs/InputLine.js"
 import { LineSplitter } from "../../services/inputs/LineSplitter.js"
-import { resumeOffset } from "../../services/inputs/Registry.js"
+import { type Fingerprint, fingerprintBytes, fingerprintOf, resumeOffset } from "../../services/inputs/Registry.js"
 import { RegistryStore } from "./RegistryStore.js"
 
 export interface FileInputOptions {
@@ -62,6 +62,14 @@ const expand = async (pattern: string): Promise<Array<string>> => {
 
 const identityOf = (st: Fs.Stats) => ({ dev: st.dev, ino: st.ino, size: st.size })
 
+/** The file's first bytes, up to the fingerprint length. */
+const readHead = (handle: FsP.FileHandle, size: number) =>
+  Effect.tryPromise(async () => {
+    const head = Buffer.alloc(Math.min(size, fingerprintBytes))
+    const { bytesRead } = await handle.read(head, 0, head.length, 0)
+    return head.subarray(0, bytesRead)
+  })
+
 /**
  * Where reading of one file stands: its line splitter, its acknowledgement window, and the path whose
  * registry entry its acknowledgements advance. A file renamed to another path the glob matches
@@ -75,6 +83,8 @@ interface FileCursor {
   readonly birthtimeMs: number
   readonly splitter: LineSplitter
   readonly window: AckWindow
+  /** Of the first bytes; taken again as the file grows, until it covers `fingerprintBytes`. */
+  fingerprint: Fingerprint
   path: string
   /** When the tailer that had it open let it go (for bounding the handoff table). */
   releasedAt: number
@@ -139,14 +149,16 @@ const tailFile = (
         yield* Effect.addFinalizer(() => Effect.sync(() => files.active.delete(id)))
         const now0 = yield* Clock.currentTimeMillis
         const adopted = adopt(files, id, st, now0)
+        const head = yield* readHead(handle, identity.size)
         const cursor: FileCursor = adopted ?? (() => {
-          const start = resumeOffset(registry.get(path), identity, fromStart || input.startPosition === "beginning" ? 0 : identity.size)
+          const start = resumeOffset(registry.get(path), { ...identity, head }, fromStart || input.startPosition === "beginning" ? 0 : identity.size)
           return {
             dev: identity.dev,
             ino: identity.ino,
             birthtimeMs: st.birthtimeMs,
             splitter: new LineSplitter(start, settings.maxLineBytes),
             window: new AckWindow(start),
+            fingerprint: fingerprintOf(head),
             path,
             releasedAt: 0
           }
@@ -159,11 +171,11 @@ const tailFile = (
         const commit = (offset: number) => {
           const entry = registry.get(cursor.path)
           if (entry === undefined || (entry.dev === cursor.dev && entry.ino === cursor.ino)) {
-            registry.set(cursor.path, { offset, dev: cursor.dev, ino: cursor.ino, updatedAt: Date.now() })
+            registry.set(cursor.path, { offset, dev: cursor.dev, ino: cursor.ino, fingerprint: cursor.fingerprint, updatedAt: Date.now() })
           }
         }
         const start = splitter.committedPosition
-        registry.set(path, { offset: window.committedOffset, dev: identity.dev, ino: identity.ino, updatedAt: Date.now() })
+        registry.set(path, { offset: window.committedOffset, dev: identity.dev, ino: identity.ino, fingerprint: cursor.fingerprint, updatedAt: Date.now() })
         settings.onEvent?.({ _tag: "Opened", path, offset: start })
         let rotatedAt: number | undefined
         for (;;) {
@@ -175,11 +187,16 @@ const tailFile = (
               yield* Metric.increment(rotations)
               splitter.reset(0)
               window.restart(0)
+              cursor.fingerprint = fingerprintOf(new Uint8Array(0))
               commit(0)
               settings.onEvent?.({ _tag: "Truncated", path })
             }
             const { bytesRead } = yield* Effect.tryPromise(() => handle.read(buffer, 0, buffer.length, splitter.position))
             if (bytesRead === 0) break
+            if (cursor.fingerprint.bytes < fingerprintBytes && splitter.position < fingerprintBytes) {
+              // The file is still within the fingerprint's reach: fingerprint what it holds now.
+              cursor.fingerprint = fingerprintOf(yield* readHead(handle, splitter.position + bytesRead))
+            }
             const split = splitter.feed(buffer.subarray(0, bytesRead))
             if (split.length === 0) continue
             const now = yield* Clock.currentTimeMillis

@@ -22,20 +22,30 @@ export class RegistryStore extends Context.Tag("dd-agent-effect/inputs/RegistryS
   readonly snapshot: Effect.Effect<RegistryFile>
 }>() {}
 
-/** Writes `text` to `path` atomically. */
+const tmpPrefix = (path: string) => `${Path.basename(path)}.tmp-`
+
+/**
+ * Writes `text` to `path` atomically: a temporary file beside it, fsync, rename, fsync of the directory. A
+ * failed write removes its temporary file (never a file it did not create).
+ */
 export const writeAtomically = (path: string, text: string) =>
   Effect.try({
     try: () => {
       Fs.mkdirSync(Path.dirname(path), { recursive: true })
-      const tmp = `${path}.tmp-${process.pid}`
+      const tmp = Path.join(Path.dirname(path), `${tmpPrefix(path)}${process.pid}`)
       const fd = Fs.openSync(tmp, "w", 0o600)
       try {
-        Fs.writeSync(fd, text)
-        Fs.fsyncSync(fd)
-      } finally {
-        Fs.closeSync(fd)
+        try {
+          Fs.writeSync(fd, text)
+          Fs.fsyncSync(fd)
+        } finally {
+          Fs.closeSync(fd)
+        }
+        Fs.renameSync(tmp, path)
+      } catch (e) {
+        Fs.rmSync(tmp, { force: true })
+        throw e
       }
-      Fs.renameSync(tmp, path)
       // Make the rename itself durable (a power loss right after must not bring the old entry back).
       const dir = Fs.openSync(Path.dirname(path), "r")
       try {
@@ -47,8 +57,19 @@ export const writeAtomically = (path: string, text: string) =>
     catch: (cause) => new RegistryError({ path, message: `cannot write registry ${path}: ${(cause as Error).message}`, cause })
   })
 
+/** Removes temporary files a crashed writer left beside the registry (one process owns a registry). */
+const removeStaleTemporaries = (path: string) =>
+  Effect.sync(() => {
+    const dir = Path.dirname(path)
+    if (!Fs.existsSync(dir)) return
+    for (const entry of Fs.readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isFile() && entry.name.startsWith(tmpPrefix(path))) Fs.rmSync(Path.join(dir, entry.name), { force: true })
+    }
+  })
+
 export const makeRegistryStore = (path: string, flushInterval: Duration.DurationInput = "1 second") =>
   Effect.gen(function*() {
+    yield* removeStaleTemporaries(path)
     let state: Record<string, RegistryEntry> = {}
     if (Fs.existsSync(path)) {
       const parsed = parseRegistry(Fs.readFileSync(path, "utf8"))
