@@ -104,6 +104,10 @@ const inputLines = (path: Option.Option<string>) =>
 
 const reportInvalid = (line: number, message: string) => Console.error(`line ${line}: ${message}`)
 
+/** A defect while handling one line (a bug, not bad input) fails that line only; the next lines go on. */
+const lineDefect = (line: number, onDefect: () => void) => (defect: unknown) =>
+  Effect.sync(onDefect).pipe(Effect.zipRight(reportInvalid(line, `internal error: ${defect instanceof Error ? defect.message : String(defect)}`)))
+
 /** The text of a line, or the error for one over the length limit. */
 const lineText = (l: SplitLine): Either.Either<string, string> =>
   l._tag === "Line" ? Either.right(l.text) : Either.left(`line longer than ${maxLineBytes} characters (${l.length})`)
@@ -151,7 +155,7 @@ const encodeCommand = Command.make(
               }
               ok++
               yield* Console.log(o.pretty ? JSON.stringify(JSON.parse(out.right.json), null, 2) : out.right.json)
-            }))
+            }).pipe(Effect.catchAllDefect(lineDefect(i + 1, () => bad++))))
         )
         if (bad > 0) return yield* new SnapshotCommandFailed({ message: `${bad} of ${ok + bad} events not encoded` })
       }).pipe(Effect.provide(encoderLayerFor(o, table)))
@@ -207,7 +211,7 @@ const uploadCommand = Command.make(
               invalid++
               return reportInvalid(i + 1, event.left.message)
             }
-            return p.submit(event.right)
+            return p.submit(event.right).pipe(Effect.catchAllDefect(lineDefect(i + 1, () => invalid++)))
           })
         )
         const up = yield* Uploader

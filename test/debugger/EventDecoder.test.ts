@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
-import { decodeEventLine } from "../../src/services/debugger/EventDecoder.js"
+import { decodeEventLine, maxJsonNesting } from "../../src/services/debugger/EventDecoder.js"
 
 const base = { probe: { id: "p", version: 1, location: {} }, pid: 7, language: "go", timestamp: 1, thread: { id: 1 } }
 
@@ -44,5 +44,22 @@ describe("capture-event decoding", () => {
     assert.isTrue(Either.isLeft(badLine) && badLine.left.message.startsWith("captures.lines.0: is unexpected"))
     const typo = decodeEventLine(JSON.stringify({ ...base, captures: { entry: { argumets: {} } } }), 2)
     assert.isTrue(Either.isLeft(typo) && typo.left.message.startsWith("captures.entry.argumets: is unexpected"))
+  })
+
+  it("rejects a line nested deeper than maxJsonNesting, naming the line, the path and the rule, without overflowing the stack", () => {
+    const nested = (depth: number): string =>
+      '{"kind":"struct","type":"T","fields":[["f",'.repeat(depth) + '{"kind":"null","type":"T"}' + "]]}".repeat(depth)
+    const line = (value: string) => JSON.stringify({ ...base, captures: { entry: { arguments: { a: "VALUE" } } } }).replace('"VALUE"', value)
+    for (const depth of [1_000, 100_000]) {
+      const r = decodeEventLine(line(nested(depth)), 7)
+      assert.isTrue(Either.isLeft(r), `depth ${depth}`)
+      if (Either.isLeft(r)) {
+        assert.strictEqual(r.left.line, 7)
+        assert.strictEqual(r.left.message, `captures.entry.arguments.a.fields.0.1.fields…: nested deeper than ${maxJsonNesting} levels (maxJsonNesting)`)
+      }
+    }
+    // Within the limit the value decodes (and the encoder shows it down to maxReferenceDepth).
+    const ok = decodeEventLine(line(nested(80)), 1)
+    assert.isTrue(Either.isRight(ok))
   })
 })

@@ -32,6 +32,21 @@ describe("value encoding", () => {
     assert.deepStrictEqual(b.p, { type: "*T", address: "0x10", fields: { v: { type: "int", value: "1" } } })
   })
 
+  it("encodes and renders chains 100,000 values long without overflowing the stack", () => {
+    let iface: Value = int(1)
+    for (let i = 0; i < 100_000; i++) iface = { kind: "interface", type: "any", value: iface }
+    const heap: Record<string, Value> = {}
+    for (let i = 1; i <= 100_000; i++) heap[`0x${i.toString(16)}`] = i < 100_000 ? ptr("*T", `0x${(i + 1).toString(16)}`) : int(2)
+    const probe = { id: "p", version: 1, location: {}, template: "{i} {p}", capture: { maxReferenceDepth: 1_000_000 } }
+    const out = encode(withArgs({ i: iface, p: ptr("*T", "0x1") }, { heap, probe }))
+    const a = argsOf(out.json)
+    assert.strictEqual(a.p.notCapturedReason, "depth")
+    let inner = a.i
+    while (inner.fields !== undefined) inner = inner.fields.data
+    assert.strictEqual(inner.notCapturedReason, "depth")
+    assert.strictEqual(JSON.parse(out.json).message, "{...} {...}")
+  })
+
   it("marks a back edge on the encoding path, and expands a shared node on each path", () => {
     const heap = {
       "0xa": struct("N", [["next", ptr("*N", "0xb")]]),

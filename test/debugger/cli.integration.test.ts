@@ -51,6 +51,21 @@ describe("dd-agent snapshot (end to end)", () => {
       assert.deepStrictEqual(out.map((m) => m.service), ["from-flag", "from-flag"])
     }))
 
+  it.live("reports lines nested 1,000 and 100,000 deep as invalid and encodes the lines after them", () =>
+    Effect.gen(function*() {
+      const good = fs.readFileSync(path.join(examples, "events.jsonl"), "utf8").split("\n")[0]!
+      const nested = (depth: number) => {
+        const value = '{"kind":"interface","type":"any","value":'.repeat(depth) + '{"kind":"null","type":"T"}' + "}".repeat(depth)
+        return JSON.stringify({ ...JSON.parse(good), captures: { entry: { arguments: { deep: "VALUE" } } } }).replace('"VALUE"', value)
+      }
+      const run = yield* ddAgent(["snapshot", "encode", "--service", "s", "--sequential-ids"], [good, nested(1_000), nested(100_000), good].join("\n"))
+      assert.strictEqual(run.code, 1, run.stderr)
+      assert.include(run.stderr, "line 2: captures.entry.arguments.deep.value.value.value.value…: nested deeper than 256 levels (maxJsonNesting)")
+      assert.include(run.stderr, "line 3: captures.entry.arguments.deep.value.value.value.value…: nested deeper than 256 levels (maxJsonNesting)")
+      assert.include(run.stderr, "2 of 4 events not encoded")
+      assert.strictEqual(run.stdout.split("\n").filter((l) => l !== "").length, 2)
+    }))
+
   it.scopedLive("upload delivers every example to a local intake, retrying a 503", () =>
     Effect.gen(function*() {
       const intake = yield* startIntake({ status: (n) => (n === 0 ? 503 : 200) })

@@ -28,6 +28,41 @@ export const describeParseError = (e: ParseResult.ParseError): string => {
 /** Maximum length of one JSON line (UTF-16 code units, about bytes for JSON text). */
 export const maxLineBytes = 16 * 1024 * 1024
 
+/**
+ * Maximum nesting of arrays and objects in one event. Values are decoded recursively, so this bounds the
+ * stack whatever the input; it is far above what the encoder can show (`maxReferenceDepth` ≤ 32, about
+ * three JSON levels per struct level).
+ */
+export const maxJsonNesting = 256
+
+/**
+ * Where `json` nests deeper than `max` (the path to the first container past the limit), walked with an
+ * explicit stack so that the check itself cannot overflow.
+ */
+export const tooDeepAt = (json: unknown, max: number): ReadonlyArray<string> | undefined => {
+  interface Frame { readonly value: unknown; readonly depth: number; readonly key: string; readonly parent: Frame | undefined }
+  const stack: Array<Frame> = [{ value: json, depth: 0, key: "", parent: undefined }]
+  while (stack.length > 0) {
+    const f = stack.pop()!
+    if (typeof f.value !== "object" || f.value === null) continue
+    if (f.depth >= max) {
+      const path: Array<string> = []
+      for (let p: Frame | undefined = f; p?.parent !== undefined; p = p.parent) path.push(p.key)
+      return path.reverse()
+    }
+    if (Array.isArray(f.value)) {
+      for (let i = f.value.length - 1; i >= 0; i--) stack.push({ value: f.value[i], depth: f.depth + 1, key: String(i), parent: f })
+    } else {
+      for (const [k, v] of Object.entries(f.value)) stack.push({ value: v, depth: f.depth + 1, key: k, parent: f })
+    }
+  }
+  return undefined
+}
+
+/** The first segments of a long path, enough to find the value (`captures.entry.arguments.a.fields.0.1…`). */
+const shortPath = (path: ReadonlyArray<string>): string =>
+  path.length <= 8 ? path.join(".") : `${path.slice(0, 8).join(".")}…`
+
 /** Decodes one JSON line (1-based `line` for error messages). */
 export const decodeEventLine = (text: string, line: number): Either.Either<CaptureEvent, InvalidCaptureEvent> => {
   if (text.length > maxLineBytes) {
@@ -44,6 +79,10 @@ export const decodeEventLine = (text: string, line: number): Either.Either<Captu
 
 /** Decodes an already parsed event. */
 export const decodeEvent = (json: unknown, line: number): Either.Either<CaptureEvent, InvalidCaptureEvent> => {
+  const deep = tooDeepAt(json, maxJsonNesting)
+  if (deep !== undefined) {
+    return Either.left(new InvalidCaptureEvent({ line, message: `${shortPath(deep)}: nested deeper than ${maxJsonNesting} levels (maxJsonNesting)` }))
+  }
   const loose = decodeLoose(json)
   if (Either.isLeft(loose)) return Either.left(new InvalidCaptureEvent({ line, message: describeParseError(loose.left) }))
   const ev = loose.right

@@ -43,5 +43,11 @@ export const defaultEncoderOptions: EncoderOptions = {
   maxStackFrames: 128
 }
 
+/**
+ * Values nested below a variable that are followed at most (pointer hops and containers alike): chains of
+ * pointers and interfaces consume no reference depth, and this keeps the recursive encoders' stack bounded.
+ */
+export const maxValueNesting = 256
+
 /** Message rendering limits (bytes of the whole message, items shown per collection / struct). */
 export const messageLimits = { maxBytes: 8192, collectionItems: 3, structFields: 5 } as const

@@ -6,7 +6,7 @@
 import type { CaptureContext, CaptureEvent, EvaluationError, Value } from "./CaptureEvent.js"
 import { codePointLength, takeCodePoints, takeUtf8Bytes, utf8Length } from "./Json.js"
 import type { Limits } from "./Limits.js"
-import { messageLimits } from "./Limits.js"
+import { maxValueNesting, messageLimits } from "./Limits.js"
 import { scalarText } from "./ValueEncoder.js"
 
 export type Segment = { readonly _tag: "Literal"; readonly text: string } | { readonly _tag: "Expr"; readonly expr: string }
@@ -57,8 +57,9 @@ interface Ctx {
   readonly limits: Limits
 }
 
-const renderValue = (v: Value, ctx: Ctx, out: Out, level: number, path: Set<string>): void => {
+const renderValue = (v: Value, ctx: Ctx, out: Out, level: number, path: Set<string>, nesting: number): void => {
   if (out.full) return
+  if (nesting > maxValueNesting) return out.add("{...}")
   switch (v.kind) {
     case "scalar":
       return out.add(scalarText(v.value))
@@ -72,14 +73,14 @@ const renderValue = (v: Value, ctx: Ctx, out: Out, level: number, path: Set<stri
     case "unavailable":
       return out.add(v.reason === "redactedIdent" || v.reason === "redactedType" ? "{redacted}" : `{${v.reason}}`)
     case "interface":
-      return renderValue(v.value, ctx, out, level + 1, path)
+      return renderValue(v.value, ctx, out, level + 1, path, nesting + 1)
     case "pointer": {
       if (/^0x0+$/.test(v.address)) return out.add("nil")
       if (path.has(v.address)) return out.add("{cycle}")
       const item = ctx.heap?.[v.address]
       if (item === undefined) return out.add("{...}")
       path.add(v.address)
-      renderValue(item, ctx, out, level, path)
+      renderValue(item, ctx, out, level, path, nesting + 1)
       path.delete(v.address)
       return
     }
@@ -90,7 +91,7 @@ const renderValue = (v: Value, ctx: Ctx, out: Out, level: number, path: Set<stri
       for (let i = 0; i < n; i++) {
         const [name, fv] = v.fields[i]!
         out.add(i === 0 ? `${name}: ` : `, ${name}: `)
-        renderValue(fv, ctx, out, level + 1, path)
+        renderValue(fv, ctx, out, level + 1, path, nesting + 1)
       }
       const more = Math.max(v.fields.length, v.fieldCount ?? 0) > n
       return out.add(more ? (n === 0 ? "...}" : ", ...}") : "}")
@@ -101,7 +102,7 @@ const renderValue = (v: Value, ctx: Ctx, out: Out, level: number, path: Set<stri
       out.add("[")
       for (let i = 0; i < n; i++) {
         if (i > 0) out.add(", ")
-        renderValue(v.elements[i]!, ctx, out, level + 1, path)
+        renderValue(v.elements[i]!, ctx, out, level + 1, path, nesting + 1)
       }
       const more = Math.max(v.elements.length, v.length ?? 0) > n
       return out.add(more ? (n === 0 ? "...]" : ", ...]") : "]")
@@ -113,9 +114,9 @@ const renderValue = (v: Value, ctx: Ctx, out: Out, level: number, path: Set<stri
       for (let i = 0; i < n; i++) {
         const [k, ev] = v.entries[i]!
         if (i > 0) out.add(", ")
-        renderValue(k, ctx, out, level + 1, path)
+        renderValue(k, ctx, out, level + 1, path, nesting + 1)
         out.add(": ")
-        renderValue(ev, ctx, out, level + 1, path)
+        renderValue(ev, ctx, out, level + 1, path, nesting + 1)
       }
       const more = Math.max(v.entries.length, v.length ?? 0) > n
       return out.add(more ? (n === 0 ? "...}" : ", ...}") : "}")
@@ -126,7 +127,7 @@ const renderValue = (v: Value, ctx: Ctx, out: Out, level: number, path: Set<stri
 /** Renders one top-level value; a value that cannot be rendered shows `{error}` instead of failing the message. */
 const renderTop = (v: Value, ctx: Ctx, out: Out): void => {
   try {
-    renderValue(v, ctx, out, 0, new Set())
+    renderValue(v, ctx, out, 0, new Set(), 0)
   } catch {
     out.add("{error}")
   }

@@ -7,6 +7,7 @@
 import type { Value } from "./CaptureEvent.js"
 import { codePointLength, quote, takeCodePoints, utf8Length, wellFormed } from "./Json.js"
 import type { Limits } from "./Limits.js"
+import { maxValueNesting } from "./Limits.js"
 
 /** One encoded value (or a fixed container of values, when `prunable` is false). */
 export class Node {
@@ -38,9 +39,6 @@ export class Node {
 export type Part = Node | string
 
 const textOf = (p: Part): string => (typeof p === "string" ? p : p.text)
-
-/** Nesting guard for chains that do not consume reference depth (pointers to pointers). */
-const maxNesting = 256
 
 interface TypeText {
   /** The quoted type name. */
@@ -178,7 +176,7 @@ export class ValueEncoder {
       this.stoppedEarly++
       return this.leaf(`${h},"notCapturedReason":"pruned"}`, depth, q)
     }
-    if (nesting > maxNesting) return this.leaf(`${h},"notCapturedReason":"depth"}`, depth, q)
+    if (nesting > maxValueNesting) return this.leaf(`${h},"notCapturedReason":"depth"}`, depth, q)
     const lim = this.limits
     switch (v.kind) {
       case "scalar":

@@ -17,7 +17,7 @@ export type { EncodedSnapshot } from "./Envelope.js"
 export { parseTemplate, renderMessage } from "./Message.js"
 export type { RenderedMessage, Segment } from "./Message.js"
 /** JSON-line decoding with per-value error isolation. */
-export { decodeEvent, decodeEventLine, describeParseError, maxLineBytes } from "./EventDecoder.js"
+export { decodeEvent, decodeEventLine, describeParseError, maxJsonNesting, maxLineBytes } from "./EventDecoder.js"
 /** Process identity port and its precedence rule. */
 export * from "./ProcessInfo.js"
 /** Snapshot id port. */
