@@ -154,7 +154,7 @@ describe("dd-agent run (composed agent)", () => {
       Fs.rmSync(dir, { recursive: true, force: true })
     }), { timeout: 120_000 })
 
-  it.scopedLive("encodes capture events from the capture directory with the target process's identity and uploads them", () =>
+  it.scopedLive("encodes capture events from the capture directory with the target process's identity and uploads them; a line nested 5,000 deep is counted invalid and the lines after it go on", () =>
     Effect.gen(function*() {
       const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "agent-di-"))
       // The intake a snapshot is uploaded to: collects the JSON items of each (gzip) POST.
@@ -198,7 +198,10 @@ describe("dd-agent run (composed agent)", () => {
       ].join("\n"))
       const agent = yield* startAgent(dir)
       const event = { ...JSON.parse(exampleEvent), pid: target.pid }
-      Fs.appendFileSync(Path.join(dir, "captures", "app.jsonl"), JSON.stringify(event) + "\n")
+      // 200 KB: under the tailer's line limit, so the whole line reaches the decoder.
+      const deep = JSON.stringify({ ...event, captures: { entry: { arguments: { deep: "VALUE" } } } })
+        .replace('"VALUE"', '{"kind":"struct","type":"T","fields":[["f",'.repeat(5_000) + '{"kind":"null","type":"T"}' + "]]}".repeat(5_000))
+      Fs.appendFileSync(Path.join(dir, "captures", "app.jsonl"), deep + "\n" + JSON.stringify(event) + "\n")
       const snapshot = yield* Deferred.await(received).pipe(Effect.timeout(Duration.seconds(30)))
       assert.strictEqual(snapshot["ddsource"], "dd_debugger")
       assert.strictEqual(snapshot["service"], "capture-it")
@@ -207,6 +210,10 @@ describe("dd-agent run (composed agent)", () => {
       const status = JSON.parse((yield* get(agent.status, "/status")).body)
       assert.strictEqual(status.dynamic_instrumentation.state, "running")
       assert.strictEqual(status.dynamic_instrumentation.pipeline.queued, 1)
+      assert.strictEqual(status.dynamic_instrumentation.invalidLines, 1)
+      const metrics = (yield* get(agent.status, "/metrics")).body
+      assert.match(metrics, /^dd_agent_debugger_events_total\{outcome="invalid"\} 1$/m)
+      assert.match(metrics, /^dd_agent_debugger_events_total\{outcome="queued"\} 1$/m)
       assert.strictEqual(status.logs.state, "disabled")
       assert.strictEqual((yield* agent.stop).code, 0)
       Fs.rmSync(dir, { recursive: true, force: true })

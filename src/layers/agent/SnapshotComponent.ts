@@ -6,10 +6,11 @@
  */
 import * as Path from "node:path"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Either, Layer, Ref } from "effect"
+import { Cause, Effect, Either, Exit, Layer, LogLevel, Ref } from "effect"
 import type { AgentSettings } from "../../services/config/AgentSettings.js"
 import { decodeEventLine } from "../../services/debugger/EventDecoder.js"
-import { layerPipeline, type PipelineCounts, SnapshotPipeline } from "../../services/debugger/Pipeline.js"
+import { countEvent, layerPipeline, type PipelineCounts, SnapshotPipeline } from "../../services/debugger/Pipeline.js"
+import type { InputLine } from "../../services/inputs/InputLine.js"
 import { layerRateLimiter } from "../../services/debugger/RateLimiter.js"
 import { layer as encoderLayer } from "../../services/debugger/SnapshotEncoder.js"
 import { Uploader, uploaderConfig, type UploadStats } from "../../services/debugger/Uploader.js"
@@ -21,7 +22,9 @@ import { layerRegistryStore, RegistryStore } from "../inputs/RegistryStore.js"
 import { AgentComponents } from "./AgentComponents.js"
 
 export interface SnapshotStatus {
-  readonly state: "running"
+  /** `failed` once the pipeline has stopped on its own (`failure` says why); it never stops on input. */
+  readonly state: "running" | "failed"
+  readonly failure?: string | undefined
   readonly captureDir: string
   readonly endpoint: string
   readonly invalidLines: number
@@ -36,23 +39,46 @@ const make = (captureDir: string, settings: AgentSettings["debugger"]) =>
     const uploader = yield* Uploader
     const registry = yield* RegistryStore
     const invalid = yield* Ref.make(0)
+    const failure = yield* Ref.make<string | undefined>(undefined)
+    // Every line is either handed to the pipeline (its outcome is counted there) or counted invalid,
+    // also when handling it failed unexpectedly: one line never stops the lines after it.
+    const rejectLine = (line: InputLine, level: "Warning" | "Error", problem: string) =>
+      Ref.update(invalid, (n) => n + 1).pipe(
+        Effect.zipRight(countEvent("invalid")),
+        Effect.zipRight(Effect.logWithLevel(LogLevel.fromLiteral(level), "invalid capture event").pipe(Effect.annotateLogs({
+          file: line.origin?.file ?? "?",
+          endOffset: line.origin?.endOffset ?? -1,
+          problem
+        })))
+      )
+    // The pipeline runs until the layer closes; if it ever stops on its own, status and outcome say so.
+    const stopped = (exit: Exit.Exit<unknown, unknown>) =>
+      Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) ? Effect.void : Effect.gen(function*() {
+        const why = Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "stopped"
+        yield* Ref.set(failure, why)
+        yield* Effect.logError("snapshot pipeline stopped", why)
+        yield* components.finished("dynamic_instrumentation", { complete: false, summary: { failure: why } })
+      })
     yield* runFileInput({ path: Path.join(captureDir, "*.jsonl"), startPosition: "beginning" }, (lines) =>
       Effect.forEach(lines, (line) => {
         const event = decodeEventLine(line.text, 0)
         const handled = Either.isLeft(event)
-          ? Ref.update(invalid, (n) => n + 1).pipe(Effect.zipRight(
-            Effect.logWarning("invalid capture event").pipe(Effect.annotateLogs({
-              file: line.origin?.file ?? "?",
-              endOffset: line.origin?.endOffset ?? -1,
-              problem: event.left.message
-            }))
-          ))
-          : Effect.asVoid(pipeline.submit(event.right))
+          ? rejectLine(line, "Warning", event.left.message)
+          : Effect.asVoid(pipeline.submit(event.right)).pipe(
+            Effect.catchAllDefect((d) => rejectLine(line, "Error", `internal error: ${d instanceof Error ? d.message : String(d)}`))
+          )
         return Effect.ensuring(handled, Effect.sync(() => line.onAck?.()))
-      }, { discard: true })).pipe(Effect.provideService(RegistryStore, registry), Effect.interruptible, Effect.forkScoped)
+      }, { discard: true })).pipe(
+      Effect.provideService(RegistryStore, registry),
+      Effect.onExit(stopped),
+      Effect.interruptible,
+      Effect.forkScoped
+    )
     yield* components.register("dynamic_instrumentation", Effect.gen(function*() {
+      const failed = yield* Ref.get(failure)
       return {
-        state: "running",
+        state: failed === undefined ? "running" as const : "failed" as const,
+        ...(failed === undefined ? {} : { failure: failed }),
         captureDir,
         endpoint: settings.endpoint,
         invalidLines: yield* Ref.get(invalid),

@@ -25,6 +25,13 @@ export interface PipelineCounts {
 
 export const encodeFailures = Metric.counter("dd_agent_debugger_encode_failures_total", { incremental: true })
 
+/** Every capture event by what happened to it: a pipeline outcome, or `invalid` (not decodable). */
+export const eventOutcomes = Metric.counter("dd_agent_debugger_events_total", {
+  description: "capture events by outcome (invalid, queued, rateLimited, dropped, encodeFailed, unknownProcess)",
+  incremental: true
+})
+export const countEvent = (outcome: Outcome | "invalid") => Metric.increment(Metric.tagged(eventOutcomes, "outcome", outcome))
+
 export class SnapshotPipeline extends Context.Tag("dd-agent-effect/debugger/SnapshotPipeline")<SnapshotPipeline, {
   readonly submit: (event: CaptureEvent) => Effect.Effect<Outcome>
   readonly counts: Effect.Effect<PipelineCounts>
@@ -69,7 +76,7 @@ export const makeSnapshotPipeline = Effect.gen(function*() {
       if (!ok) return "dropped" as const
       yield* diagnose(e.identity, event, "EMITTING")
       return "queued" as const
-    }).pipe(Effect.tap((o) => Ref.update(counts, (c) => ({ ...c, [o]: c[o] + 1 }))))
+    }).pipe(Effect.tap((o) => Effect.zipRight(Ref.update(counts, (c) => ({ ...c, [o]: c[o] + 1 })), countEvent(o))))
 
   return SnapshotPipeline.of({ submit, counts: Ref.get(counts) })
 })
