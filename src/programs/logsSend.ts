@@ -32,6 +32,9 @@ const batchMaxEntries = Options.integer("batch-max-entries").pipe(
   Options.withDescription("logs per batch at most"),
   Options.withDefault(1000)
 )
+const patterns = Options.boolean("patterns", { negationNames: ["no-patterns"] }).pipe(
+  Options.withDescription("send logs as patterns plus typed values (default: raw text)")
+)
 const tags = Options.text("tags").pipe(Options.withDescription("comma-separated tags, e.g. env:prod,team:a"), Options.optional)
 const service = Options.text("service").pipe(Options.optional)
 const source = Options.text("source").pipe(Options.optional)
@@ -119,7 +122,7 @@ const summary = (report: SendReport, counters: Counters) => ({
 
 export const logsSendCommand = Command.make(
   "send",
-  { endpoint, insecure, apiKey, workers, compression, compressionLevel, batchMaxEntries, tags, service, source, status, shutdownTimeout, files },
+  { endpoint, insecure, apiKey, workers, compression, compressionLevel, batchMaxEntries, patterns, tags, service, source, status, shutdownTimeout, files },
   (args) =>
     Effect.gen(function*() {
       const { host, port } = yield* parseHostPort(args.endpoint, "--endpoint")
@@ -140,6 +143,7 @@ export const logsSendCommand = Command.make(
         encoding: args.compression,
         compressionLevel: args.compressionLevel,
         batchMaxEntries: args.batchMaxEntries,
+        patternExtraction: args.patterns,
         machine: { shutdownTimeoutMs: args.shutdownTimeout }
       })
       if (config instanceof SenderConfigError) return yield* new UsageError({ message: `--${config.setting}: ${config.message}` })

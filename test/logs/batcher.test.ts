@@ -8,6 +8,7 @@ import { InflightTracker } from "../../src/services/logs/InflightTracker.js"
 import type { LogMessage } from "../../src/services/logs/LogMessage.js"
 import type { Payload } from "../../src/services/logs/Payload.js"
 import { LogRejected } from "../../src/services/logs/senderErrors.js"
+import { releaseRefs } from "../../src/services/logs/StateRef.js"
 import { type ReconstructedLog, StreamDecoder } from "../../src/services/logs/StreamDecoder.js"
 import { Translator } from "../../src/services/logs/Translator.js"
 import { makeLogs } from "./helpers.js"
@@ -119,7 +120,7 @@ describe("Dictionary eviction and the inflight snapshot", () => {
     assert.strictEqual(dict.stats.entries, 2)
     // Ack batch 1 → id 1 is free: its delete rides in the next batch.
     tracker.markSent()
-    dict.release(tracker.pop()!.dictRefs)
+    releaseRefs(tracker.pop()!.stateRefs)
     batcher.add({ content: "m4", timestamp: 9, tags: ["a:4"] })
     batcher.flush()
     const [next] = batcher.takeSealed()
@@ -137,7 +138,7 @@ describe("Dictionary eviction and the inflight snapshot", () => {
 
   it("snapshot holds the acknowledged state only, in a deterministic order (patterns, then dict by id)", () => {
     const tracker = new InflightTracker({ maxPayloads: 3, maxBytes: 1 << 20 })
-    const payload = (seq: number, stateChanges: Payload["stateChanges"]): Payload => ({ seq, data: new Uint8Array(10), uncompressedBytes: 10, logCount: 1, stateChanges, dictRefs: [], onAcked: [] })
+    const payload = (seq: number, stateChanges: Payload["stateChanges"]): Payload => ({ seq, data: new Uint8Array(10), uncompressedBytes: 10, logCount: 1, stateChanges, stateRefs: [], onAcked: [] })
     tracker.append(payload(1, [
       { _tag: "DictEntryDefine", id: 2, value: "d2" },
       { _tag: "PatternDefine", patternId: 2, template: "p2", paramCount: 0, posList: [] },
@@ -154,7 +155,7 @@ describe("Dictionary eviction and the inflight snapshot", () => {
   })
 
   it("bounds inflight by count and by bytes", () => {
-    const p = (seq: number, bytes: number): Payload => ({ seq, data: new Uint8Array(bytes), uncompressedBytes: bytes, logCount: 1, stateChanges: [], dictRefs: [], onAcked: [] })
+    const p = (seq: number, bytes: number): Payload => ({ seq, data: new Uint8Array(bytes), uncompressedBytes: bytes, logCount: 1, stateChanges: [], stateRefs: [], onAcked: [] })
     const byCount = new InflightTracker({ maxPayloads: 2, maxBytes: 1000 })
     byCount.append(p(1, 1))
     assert.isTrue(byCount.hasSpace)

@@ -52,6 +52,8 @@ export const LogsConfig = Schema.Struct({
   stream_lifetime: Schema.optional(Duration),
   compression: Schema.optional(Schema.Literal("zstd", "identity")),
   compression_level: Schema.optional(Schema.Int.pipe(Schema.between(1, 22))),
+  /** Send logs as patterns plus typed values (off by default: see the README's wire-bytes table). */
+  pattern_extraction: Schema.optional(Schema.Boolean),
   batch_max_entries: Schema.optional(Schema.Int.pipe(Schema.between(1, 100_000))),
   batch_max_content_size: Schema.optional(Schema.Int.pipe(Schema.between(1024, 64 * 1024 * 1024))),
   batch_wait: Schema.optional(Duration),

@@ -66,6 +66,7 @@ export const resolveSettings = (c: AgentConfigFile): AgentSettings => {
   if (lc.workers !== undefined) sender.workers = lc.workers
   if (lc.compression !== undefined) sender.encoding = lc.compression
   if (lc.compression_level !== undefined) sender.compressionLevel = lc.compression_level
+  if (lc.pattern_extraction !== undefined) sender.patternExtraction = lc.pattern_extraction
   if (lc.batch_max_entries !== undefined) sender.batchMaxEntries = lc.batch_max_entries
   if (lc.batch_max_content_size !== undefined) sender.batchMaxContentBytes = lc.batch_max_content_size
   if (lc.batch_wait !== undefined) sender.batchMaxWaitMs = seconds(lc.batch_wait)!

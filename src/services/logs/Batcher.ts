@@ -93,7 +93,7 @@ export class Batcher {
       uncompressedBytes: encoded.uncompressedBytes,
       logCount: this.logs,
       stateChanges: this.stateChanges,
-      dictRefs: this.translator.dictionary.sealBatch(),
+      stateRefs: this.translator.sealBatch(),
       onAcked: this.onAcked
     })
     this.onAcked = []
@@ -111,9 +111,11 @@ export class Batcher {
   }
 
   private takeDeletes(): void {
-    const dict = this.translator.dictionary
-    if (!dict.hasDeletes) return
-    for (const d of dict.takeDeletes()) this.pushState(d)
+    if (!this.translator.hasDeletes) return
+    const deletes = this.scratch
+    deletes.length = 0
+    this.translator.takeDeletes(deletes)
+    for (let i = 0; i < deletes.length; i++) this.pushState(deletes[i]!)
   }
 
   private pushState(d: Datum): void {

@@ -5,13 +5,14 @@
 
 /** A value of a log field: int, float, string, or a reference into the stream's dictionary. */
 export type DynamicValue =
-  | { readonly _tag: "Int"; readonly value: number }
+  /** A bigint beyond 2^53, so that every int64 crosses the wire exactly. */
+  | { readonly _tag: "Int"; readonly value: number | bigint }
   | { readonly _tag: "Float"; readonly value: number }
   | { readonly _tag: "String"; readonly value: string }
   | { readonly _tag: "DictIndex"; readonly id: number }
 
 export const DynamicValue = {
-  int: (value: number): DynamicValue => ({ _tag: "Int", value }),
+  int: (value: number | bigint): DynamicValue => ({ _tag: "Int", value }),
   float: (value: number): DynamicValue => ({ _tag: "Float", value }),
   string: (value: string): DynamicValue => ({ _tag: "String", value }),
   dict: (id: number): DynamicValue => ({ _tag: "DictIndex", id })

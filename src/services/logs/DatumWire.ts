@@ -15,7 +15,8 @@ type PbTagSet = datadog.intake.stateful.TagSet.$Properties
 const valueToWire = (v: DynamicValue): PbDynamicValue => {
   switch (v._tag) {
     case "Int":
-      return { intValue: v.value }
+      // The generated encoder passes the value to Writer.int64, which also takes {low, high} words.
+      return { intValue: typeof v.value === "bigint" ? (int64Bits(v.value) as unknown as number) : v.value }
     case "Float":
       return { floatValue: v.value }
     case "String":
@@ -74,13 +75,19 @@ const datumToWire = (d: Datum): PbDatum => {
 export const encodeDatumSequenceGenerated = (datums: ReadonlyArray<Datum>): Uint8Array =>
   pb.DatumSequence.encode({ data: datums.map(datumToWire) }).finish()
 
+/** An int64 as the low and high 32-bit words protobufjs writes (two's complement for negatives). */
+const int64Bits = (v: bigint): { low: number; high: number; unsigned: boolean } => {
+  const u = BigInt.asUintN(64, v)
+  return { low: Number(u & 0xffffffffn) | 0, high: Number(u >> 32n) | 0, unsigned: false }
+}
+
 // Direct encoding: the hot path of the sender. Field tags are (field number << 3) | wire type, from the
 // contract's numbers (varint 0, 64-bit 1, length-delimited 2); default-valued scalars are omitted as proto3
 // does, oneof members and the optional uuid are written whenever set.
 const writeValue = (w: $protobuf.Writer, v: DynamicValue) => {
   switch (v._tag) {
     case "Int":
-      w.uint32(8).int64(v.value)
+      w.uint32(8).int64(typeof v.value === "bigint" ? int64Bits(v.value) : v.value)
       break
     case "Float":
       w.uint32(17).double(v.value)

@@ -6,17 +6,13 @@
  * driver fiber owns one instance.
  */
 import type { DictEntryDelete } from "./Datum.js"
+import type { StateRef } from "./StateRef.js"
 
-export interface DictEntry {
+export interface DictEntry extends StateRef {
   readonly id: number
   readonly value: string
   /** UTF-8 size of `value`. */
   readonly bytes: number
-  /** Batches (open or unacknowledged) that reference this id. */
-  refs: number
-  /** Sequence number of the last batch that took a reference (dedupes references within a batch). */
-  lastBatch: number
-  evicted: boolean
 }
 
 export interface DictionaryLimits {
@@ -64,7 +60,7 @@ export class Dictionary {
       this.live.delete(value)
       this.live.set(value, entry)
     } else {
-      entry = { id: this.nextId++, value, bytes: Buffer.byteLength(value), refs: 0, lastBatch: 0, evicted: false }
+      entry = { id: this.nextId++, value, bytes: Buffer.byteLength(value), refs: 0, lastBatch: 0, evicted: false, owner: this }
       this.live.set(value, entry)
       this.liveBytes += entry.bytes
       onDefine(entry)
@@ -79,22 +75,22 @@ export class Dictionary {
   }
 
   /** Closes the open batch: returns the entries it references (to release on acknowledgement). */
-  sealBatch(): ReadonlyArray<DictEntry> {
+  sealBatch(): Array<DictEntry> {
     const refs = this.openRefs
     this.openRefs = []
     this.openBatch++
     return refs
   }
 
-  /** Releases an acknowledged batch's references; evicted entries that nobody references get their delete. */
-  release(refs: ReadonlyArray<DictEntry>): void {
-    for (const e of refs) {
-      e.refs--
-      if (e.refs === 0 && e.evicted) {
-        this.waiting--
-        this.deletes.push({ _tag: "DictEntryDelete", id: e.id })
-      }
-    }
+  /** The entry for `value` if it is live, without referencing it. */
+  find(value: string): DictEntry | undefined {
+    return this.live.get(value)
+  }
+
+  /** An evicted entry lost its last reference (see `releaseRefs`): its delete may go on the wire. */
+  unreferenced(e: StateRef): void {
+    this.waiting--
+    this.deletes.push({ _tag: "DictEntryDelete", id: (e as DictEntry).id })
   }
 
   /** Deletes that may now go on the wire (in the next batch). */

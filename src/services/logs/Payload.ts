@@ -1,6 +1,6 @@
 /** One sealed batch: the unit of inflight tracking, batch ids, acks and retransmission. */
 import type { Datum } from "./Datum.js"
-import type { DictEntry } from "./Dictionary.js"
+import type { StateRef } from "./StateRef.js"
 
 export interface Payload {
   /** Monotonic per worker, for ordering and diagnostics (not the wire batch id). */
@@ -13,8 +13,8 @@ export interface Payload {
   readonly logCount: number
   /** Defines and deletes in wire order: applied to the acknowledged snapshot when the batch is acked. */
   readonly stateChanges: ReadonlyArray<Datum>
-  /** Dictionary entries the batch references, released on acknowledgement. */
-  readonly dictRefs: ReadonlyArray<DictEntry>
+  /** State entries (dictionary entries, patterns) the batch references, released on acknowledgement. */
+  readonly stateRefs: ReadonlyArray<StateRef>
   /** `onDone` callbacks of the batch's logs, called in order when the batch is acknowledged. */
   readonly onAcked: ReadonlyArray<(outcome: "acked") => void>
 }

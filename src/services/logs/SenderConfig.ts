@@ -12,6 +12,8 @@ export interface SenderConfig {
   /** One value drives the batch compressor, the snapshot compressor and `dd-content-encoding`. */
   readonly encoding: ContentEncoding
   readonly compressionLevel: number
+  /** Send logs as patterns plus typed values (`patterns/PatternContent.ts`) instead of raw text. */
+  readonly patternExtraction: boolean
   readonly batchMaxEntries: number
   readonly batchMaxContentBytes: number
   readonly batchMaxWaitMs: number
@@ -28,6 +30,7 @@ export const defaultSenderConfig: SenderConfig = {
   workers: 1,
   encoding: "zstd",
   compressionLevel: 1,
+  patternExtraction: false,
   batchMaxEntries: defaultBatcherConfig.maxEntries,
   batchMaxContentBytes: defaultBatcherConfig.maxContentBytes,
   batchMaxWaitMs: 5_000,

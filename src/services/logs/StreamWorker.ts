@@ -13,6 +13,7 @@ import { Dictionary } from "./Dictionary.js"
 import { InflightTracker } from "./InflightTracker.js"
 import type { LogMessage } from "./LogMessage.js"
 import * as M from "./metrics.js"
+import { PatternContent } from "./patterns/PatternContent.js"
 import type { Payload } from "./Payload.js"
 import type { SenderConfig } from "./SenderConfig.js"
 import { classifyStatus, GrpcCode, type LogRejected, SenderStopped, type StreamFailure } from "./senderErrors.js"
@@ -27,8 +28,9 @@ import {
   type StreamProblem,
   type TimerKind
 } from "./StreamWorkerMachine.js"
+import { releaseRefs } from "./StateRef.js"
 import { type StreamEnd, type StreamSession, StreamTransport } from "./StreamTransport.js"
-import { Translator } from "./Translator.js"
+import { rawContent, Translator } from "./Translator.js"
 
 export interface WorkerStatus {
   readonly worker: number
@@ -115,7 +117,7 @@ export const makeStreamWorker = (
         encoding: config.encoding,
         compressionLevel: config.compressionLevel
       },
-      new Translator(dictionary)
+      new Translator(dictionary, config.patternExtraction ? new PatternContent(dictionary) : rawContent)
     )
     const tracker = new InflightTracker(config.inflight)
 
@@ -212,7 +214,7 @@ export const makeStreamWorker = (
         case "Pop": {
           const p = tracker.pop()
           if (p === undefined) return Effect.dieMessage("reducer acknowledged a payload the tracker does not hold")
-          dictionary.release(p.dictRefs)
+          releaseRefs(p.stateRefs)
           for (const done of p.onAcked) done("acked")
           counters.logsAcked += p.logCount
           counters.batchesAcked++

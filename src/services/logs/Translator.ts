@@ -1,21 +1,30 @@
 /**
  * Turns a `LogMessage` into a log record plus the dictionary definitions it needs. Tags (joined with ",")
- * and statuses are dictionary references; content is raw text. Content translation is a separate step
- * (`ContentTranslator`) so pattern extraction can replace the raw translator without touching batching.
+ * and statuses are dictionary references. Content translation is a separate step (`ContentTranslator`):
+ * raw text, or pattern extraction (`patterns/PatternContent.ts`).
  */
 import type { Datum, LogContent } from "./Datum.js"
 import type { LogRecord } from "./DeltaEncoder.js"
 import { type DictEntry, Dictionary } from "./Dictionary.js"
 import type { LogMessage } from "./LogMessage.js"
 import { LogRejected } from "./senderErrors.js"
+import type { StateRef } from "./StateRef.js"
 
 /** Content of one log plus the definitions (e.g. PatternDefine) that must precede it. */
 export interface ContentTranslator {
   readonly translate: (content: string, defines: Array<Datum>) => LogContent
+  /** Closes the open batch: the state entries (patterns) it references, released on acknowledgement. */
+  readonly sealBatch: () => ReadonlyArray<StateRef>
+  /** Appends the deletes that may now go on the wire. */
+  readonly takeDeletes: (out: Array<Datum>) => void
+  readonly hasDeletes: boolean
 }
 
 export const rawContent: ContentTranslator = {
-  translate: (content) => ({ _tag: "Raw", raw: content })
+  translate: (content) => ({ _tag: "Raw", raw: content }),
+  sealBatch: () => [],
+  takeDeletes: () => {},
+  hasDeletes: false
 }
 
 export class Translator {
@@ -58,6 +67,25 @@ export class Translator {
       uuid: msg.uuid,
       status
     }
+  }
+
+  /** Closes the open batch: every state entry it references (dictionary, patterns), to release on ack. */
+  sealBatch(): ReadonlyArray<StateRef> {
+    const dict: Array<StateRef> = this.dictionary.sealBatch()
+    const content = this.content.sealBatch()
+    if (content.length === 0) return dict
+    for (let i = 0; i < content.length; i++) dict.push(content[i]!)
+    return dict
+  }
+
+  get hasDeletes(): boolean {
+    return this.dictionary.hasDeletes || this.content.hasDeletes
+  }
+
+  /** Appends the deletes (dictionary entries, patterns) that may now go on the wire. */
+  takeDeletes(out: Array<Datum>): void {
+    if (this.dictionary.hasDeletes) for (const d of this.dictionary.takeDeletes()) out.push(d)
+    this.content.takeDeletes(out)
   }
 
   private joinTags(tags: ReadonlyArray<string>): string | LogRejected {

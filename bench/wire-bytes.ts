@@ -1,0 +1,142 @@
+/**
+ * Wire bytes per log of the stateful stream, with and without pattern extraction, against plain zstd-1 of the
+ * raw lines per 1,000-line batch, on each shared loghub sample. Uses the sender's real translator, batcher and
+ * codec (batches of 1,000, zstd-1; every define and delete counted) and checks that the intake's decoder
+ * rebuilds every line. Also measures the sender's CPU per line with and without patterns (alternating rounds,
+ * median of per-round ratios) and the pattern + dictionary state after a stream of unique random lines.
+ * Run: `npx tsx bench/wire-bytes.ts [--rounds N]`.
+ */
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import * as Zlib from "node:zlib"
+import { decodeBatchData } from "../src/services/logs/BatchCodec.js"
+import { Batcher } from "../src/services/logs/Batcher.js"
+import { Dictionary } from "../src/services/logs/Dictionary.js"
+import { PayloadError } from "../src/services/logs/errors.js"
+import type { LogMessage } from "../src/services/logs/LogMessage.js"
+import { PatternContent } from "../src/services/logs/patterns/PatternContent.js"
+import { releaseRefs } from "../src/services/logs/StateRef.js"
+import { StreamDecoder } from "../src/services/logs/StreamDecoder.js"
+import { rawContent, Translator } from "../src/services/logs/Translator.js"
+import { loghubDir, machine, printTable, writeResults } from "./support/loghub.js"
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? process.argv[i + 1]! : fallback
+}
+const rounds = Number(arg("rounds", "5"))
+// The tags and status wire-bytes.mjs gives `logs send`.
+const tags = ["env:prod", "service:web", "source:apache"]
+
+const median = (xs: ReadonlyArray<number>) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
+const zstd1 = (b: Uint8Array) => Zlib.zstdCompressSync(b, { params: { [Zlib.constants.ZSTD_c_compressionLevel]: 1 } }).length
+
+/** One stream through the sender's pipeline; each batch is acknowledged before the next is sealed. */
+const stream = (lines: ReadonlyArray<string>, patterns: boolean) => {
+  const dictionary = new Dictionary()
+  const content = patterns ? new PatternContent(dictionary) : rawContent
+  const batcher = new Batcher({ maxEntries: 1000, maxContentBytes: 5_000_000, encoding: "zstd", compressionLevel: 1 }, new Translator(dictionary, content))
+  const payloads = []
+  for (let i = 0; i < lines.length; i++) {
+    const msg: LogMessage = { content: lines[i]!, timestamp: 1_763_856_000_000, tags, status: "info" }
+    batcher.add(msg)
+    for (const p of batcher.takeSealed()) {
+      payloads.push(p)
+      releaseRefs(p.stateRefs)
+    }
+  }
+  batcher.flush()
+  for (const p of batcher.takeSealed()) payloads.push(p)
+  return { payloads, content }
+}
+
+const rebuilds = (lines: ReadonlyArray<string>, payloads: ReturnType<typeof stream>["payloads"]) => {
+  const d = new StreamDecoder()
+  let i = 0
+  for (const [k, p] of payloads.entries()) {
+    const datums = decodeBatchData(p.data, "zstd")
+    if (datums instanceof PayloadError) throw datums
+    const logs = d.apply(k + 1, datums)
+    if ("reason" in logs) throw new Error(logs.message)
+    for (const l of logs) if (l.message !== lines[i++]) return false
+  }
+  return i === lines.length
+}
+
+const corpora = Fs.readdirSync(loghubDir).filter((f) => f.endsWith(".log")).sort().map((f) => ({
+  name: f,
+  lines: Fs.readFileSync(Path.join(loghubDir, f), "utf8").split("\n").slice(0, -1).map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l))
+}))
+
+const rows = corpora.map(({ name, lines }) => {
+  let zstd = 0
+  for (let j = 0; j < lines.length; j += 1000) zstd += zstd1(Buffer.from(lines.slice(j, j + 1000).join("\n") + "\n"))
+  const raw = stream(lines, false)
+  const pat = stream(lines, true)
+  const bytes = (ps: typeof raw.payloads) => ps.reduce((n, p) => n + p.data.length, 0)
+  const structured = pat.payloads.reduce((n, p) => n + p.stateChanges.filter((d) => d._tag === "PatternDefine").length, 0)
+  const stats = (pat.content as PatternContent).table.stats
+  return {
+    corpus: name,
+    lines: lines.length,
+    "raw B/line": +(lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0) / lines.length).toFixed(1),
+    "zstd-1 B/log": +(zstd / lines.length).toFixed(2),
+    "stream raw B/log": +(bytes(raw.payloads) / lines.length).toFixed(2),
+    "stream patterns B/log": +(bytes(pat.payloads) / lines.length).toFixed(2),
+    "patterns/zstd-1": +(bytes(pat.payloads) / zstd).toFixed(3),
+    "raw/zstd-1": +(bytes(raw.payloads) / zstd).toFixed(3),
+    "pattern defines": structured,
+    "live patterns": stats.patterns,
+    lossless: rebuilds(lines, pat.payloads) && rebuilds(lines, raw.payloads) ? "yes" : "NO"
+  }
+})
+printTable(rows)
+const medianRatio = median(rows.map((r) => r["patterns/zstd-1"]))
+console.log(`\nmedian patterns/zstd-1: ${medianRatio.toFixed(3)}   max: ${Math.max(...rows.map((r) => r["patterns/zstd-1"])).toFixed(3)}`)
+
+// Sender CPU per line: translate + batch + encode + compress, alternating without/with patterns.
+const all = corpora.flatMap((c) => c.lines)
+const cpuOf = (patterns: boolean) => {
+  const t0 = process.cpuUsage()
+  for (let r = 0; r < 5; r++) stream(all, patterns)
+  const c = process.cpuUsage(t0)
+  return (c.user + c.system) / (5 * all.length)
+}
+if (rounds > 0) cpuOf(false)
+if (rounds > 0) cpuOf(true)
+const cpu: Array<{ raw: number; patterns: number }> = []
+for (let r = 0; r < rounds; r++) {
+  const raw = cpuOf(false)
+  const patterns = cpuOf(true)
+  cpu.push({ raw, patterns })
+}
+const cpuRatio = median(cpu.map((c) => c.patterns / c.raw))
+console.log(`sender CPU µs/line: without ${median(cpu.map((c) => c.raw)).toFixed(2)}, with ${median(cpu.map((c) => c.patterns)).toFixed(2)}; median per-round ratio ${cpuRatio.toFixed(3)} (${rounds} rounds)`)
+
+// State bound: a stream of unique random lines (random shapes and values).
+const randomLine = (i: number) => {
+  let s = ""
+  let x = i * 2654435761 >>> 0
+  const n = 20 + (x % 200)
+  for (let k = 0; k < n; k++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0
+    s += String.fromCharCode(32 + (x >>> 16) % 95)
+  }
+  return s
+}
+const dictionary = new Dictionary()
+const content = new PatternContent(dictionary)
+const batcher = new Batcher({ maxEntries: 1000, maxContentBytes: 5_000_000, encoding: "zstd", compressionLevel: 1 }, new Translator(dictionary, content))
+const uniqueLines = 300_000
+for (let i = 0; i < uniqueLines; i++) {
+  batcher.add({ content: randomLine(i), timestamp: 0, tags, status: "info" })
+  for (const p of batcher.takeSealed()) releaseRefs(p.stateRefs)
+}
+const stateBytes = dictionary.stats.bytes + content.table.stats.bytes + content.clusterer.stats.bytes + 256 * 1024
+console.log(`state after ${uniqueLines.toLocaleString("en-US")} unique random lines: dictionary ${dictionary.stats.bytes} B (${dictionary.stats.entries} entries), patterns ${content.table.stats.bytes} B (${content.table.stats.patterns}), clusters ${content.clusterer.stats.bytes} B (${content.clusterer.stats.clusters}); accounted total ≤ ${(stateBytes / 2 ** 20).toFixed(2)} MiB`)
+
+writeResults("wire-bytes", { machine: machine(), corpora: rows, medianRatio, cpu, cpuRatio, uniqueLines, stateBytes })

@@ -1,0 +1,130 @@
+/**
+ * The sender's live patterns, bounded by count and by bytes. Crossing either limit evicts down to 85 % of it,
+ * lowest usage score first (uses divided by one plus the batches since the last use), never a pattern the open
+ * batch references. An evicted pattern leaves at once (later logs of its shape get a new pattern), but its
+ * `PatternDelete` waits until no unacknowledged batch references it (`StateRef`). Ids are never reused.
+ * Pure and synchronous; the stream worker's driver fiber owns one instance.
+ */
+import type { PatternDefine, PatternDelete } from "../Datum.js"
+import type { StateRef } from "../StateRef.js"
+
+export interface PatternEntry extends StateRef {
+  readonly define: PatternDefine
+  /** `paramCount + 1` literal segments of the template (UTF-16), value i goes between segment i and i + 1. */
+  readonly segments: ReadonlyArray<string>
+  /** Per parameter, the first and last word it spans: `[first0, last0, first1, last1, …]`. */
+  readonly groups: Int32Array
+  /** Accounted memory: template, segments and fixed overhead. */
+  readonly bytes: number
+  uses: number
+  /** Batch sequence number of the last use. */
+  lastUse: number
+}
+
+export interface PatternLimits {
+  readonly maxPatterns: number
+  readonly maxBytes: number
+}
+
+/** Datadog's byte budget (4 MiB); more patterns than its 700, as specialised patterns are smaller. */
+export const defaultPatternLimits: PatternLimits = { maxPatterns: 4096, maxBytes: 4 * 1024 * 1024 }
+
+/** Fixed accounting per pattern beyond its text: the entry object, arrays and map slots. */
+export const patternOverheadBytes = 200
+
+export interface PatternTableStats {
+  readonly patterns: number
+  readonly bytes: number
+  /** Evicted patterns whose delete waits for unacknowledged batches. */
+  readonly pendingEvictions: number
+  readonly evictions: number
+}
+
+export class PatternTable {
+  private readonly live = new Set<PatternEntry>()
+  private liveBytes = 0
+  private nextId = 1
+  private openBatch = 1
+  private openRefs: Array<PatternEntry> = []
+  private readonly deletes: Array<PatternDelete> = []
+  private waiting = 0
+  private evictionCount = 0
+
+  constructor(readonly limits: PatternLimits = defaultPatternLimits) {
+    if (!(limits.maxPatterns >= 1) || !(limits.maxBytes >= 1)) {
+      throw new RangeError(`pattern limits must be >= 1 (got ${limits.maxPatterns} patterns, ${limits.maxBytes} bytes)`)
+    }
+  }
+
+  /** Allocates the next pattern id. */
+  allocateId(): number {
+    return this.nextId++
+  }
+
+  /** Adds a new pattern, referenced by the open batch; may evict others. */
+  add(entry: PatternEntry): void {
+    this.live.add(entry)
+    this.liveBytes += entry.bytes
+    this.use(entry)
+    if (this.live.size > this.limits.maxPatterns || this.liveBytes > this.limits.maxBytes) this.evict()
+  }
+
+  /** Records a use of a live pattern by the open batch. */
+  use(entry: PatternEntry): void {
+    entry.uses++
+    if (entry.lastBatch !== this.openBatch) {
+      entry.lastBatch = this.openBatch
+      entry.lastUse = this.openBatch
+      entry.refs++
+      this.openRefs.push(entry)
+    }
+  }
+
+  /** Closes the open batch: returns the patterns it references (to release on acknowledgement). */
+  sealBatch(): Array<PatternEntry> {
+    const refs = this.openRefs
+    this.openRefs = []
+    this.openBatch++
+    return refs
+  }
+
+  unreferenced(e: StateRef): void {
+    this.waiting--
+    this.deletes.push({ _tag: "PatternDelete", patternId: (e as PatternEntry).define.patternId })
+  }
+
+  /** Deletes that may now go on the wire (in the next batch). */
+  takeDeletes(): ReadonlyArray<PatternDelete> {
+    if (this.deletes.length === 0) return noDeletes
+    return this.deletes.splice(0, this.deletes.length)
+  }
+
+  get hasDeletes(): boolean {
+    return this.deletes.length > 0
+  }
+
+  get stats(): PatternTableStats {
+    return { patterns: this.live.size, bytes: this.liveBytes, pendingEvictions: this.waiting, evictions: this.evictionCount }
+  }
+
+  private evict(): void {
+    const targetCount = Math.floor(this.limits.maxPatterns * 0.85)
+    const targetBytes = Math.floor(this.limits.maxBytes * 0.85)
+    const now = this.openBatch
+    const candidates: Array<PatternEntry> = []
+    for (const e of this.live) if (e.lastBatch !== now) candidates.push(e)
+    const score = (e: PatternEntry) => e.uses / (1 + now - e.lastUse)
+    candidates.sort((a, b) => score(a) - score(b))
+    for (const e of candidates) {
+      if (this.live.size <= targetCount && this.liveBytes <= targetBytes) break
+      this.live.delete(e)
+      this.liveBytes -= e.bytes
+      e.evicted = true
+      this.evictionCount++
+      if (e.refs === 0) this.deletes.push({ _tag: "PatternDelete", patternId: e.define.patternId })
+      else this.waiting++
+    }
+  }
+}
+
+const noDeletes: ReadonlyArray<PatternDelete> = []
