@@ -76,33 +76,36 @@ const tmp = Effect.acquireRelease(
 )
 
 describe("dd-agent logs send (CLI)", () => {
-  it.scopedLive("delivers every line byte-exact and exits 0 while the intake resets streams and delays acks", () =>
-    Effect.gen(function*() {
-      const dir = yield* tmp
-      const { port, out } = yield* startIntake(dir, ["--reset-after-batches", "2", "--resets", "3", "--ack-delay-ms", "2"])
-      const lines = Array.from({ length: 6_000 }, (_, i) =>
-        i % 1000 === 7 ? "" : i % 333 === 0 ? `  ünïcødé ✓ line ${i}\t ` : `line ${i} GET /items/${i % 50} 200`)
-      const file = Path.join(dir, "in.log")
-      Fs.writeFileSync(file, lines.join("\n") + "\n")
-      const send = yield* spawnCli([
-        "logs", "send", "--endpoint", `127.0.0.1:${port}`, "--insecure", "--api-key", "K1",
-        "--tags", "env:test,team:x", "--service", "web", "--status", "warn", file
-      ])
-      const { code, stderr } = yield* send.exited
-      assert.strictEqual(code, 0, stderr)
-      const summary = JSON.parse(stderr.trim().split("\n").at(-1)!) as { ok: boolean; acked: number; linesRead: number }
-      assert.deepStrictEqual([summary.ok, summary.linesRead, summary.acked], [true, 6_000, 6_000])
-      const got = Fs.readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { message: string; tags: Array<string>; status: string })
-      const counts = new Map<string, number>()
-      for (const g of got) counts.set(g.message, (counts.get(g.message) ?? 0) + 1)
-      for (const l of lines) {
-        const n = counts.get(l) ?? 0
-        assert.isAbove(n, 0, `missing line '${l}'`)
-        counts.set(l, n - 1)
-      }
-      assert.deepStrictEqual(got[0]!.tags, ["env:test", "team:x", "service:web"])
-      assert.strictEqual(got[0]!.status, "warn")
-    }), { timeout: 90_000 })
+  // Raw content and pattern extraction: a replay after each reset must find every pattern it references.
+  for (const flags of [[], ["--patterns"]]) {
+    it.scopedLive(`delivers every line byte-exact and exits 0 while the intake resets streams and delays acks ${flags.join(" ")}`, () =>
+      Effect.gen(function*() {
+        const dir = yield* tmp
+        const { port, out } = yield* startIntake(dir, ["--reset-after-batches", "2", "--resets", "3", "--ack-delay-ms", "2"])
+        const lines = Array.from({ length: 6_000 }, (_, i) =>
+          i % 1000 === 7 ? "" : i % 333 === 0 ? `  ünïcødé ✓ line ${i}\t ` : `line ${i} GET /items/${i % 50} 200`)
+        const file = Path.join(dir, "in.log")
+        Fs.writeFileSync(file, lines.join("\n") + "\n")
+        const send = yield* spawnCli([
+          "logs", "send", "--endpoint", `127.0.0.1:${port}`, "--insecure", "--api-key", "K1",
+          "--tags", "env:test,team:x", "--service", "web", "--status", "warn", ...flags, file
+        ])
+        const { code, stderr } = yield* send.exited
+        assert.strictEqual(code, 0, stderr)
+        const summary = JSON.parse(stderr.trim().split("\n").at(-1)!) as { ok: boolean; acked: number; linesRead: number }
+        assert.deepStrictEqual([summary.ok, summary.linesRead, summary.acked], [true, 6_000, 6_000])
+        const got = Fs.readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { message: string; tags: Array<string>; status: string })
+        const counts = new Map<string, number>()
+        for (const g of got) counts.set(g.message, (counts.get(g.message) ?? 0) + 1)
+        for (const l of lines) {
+          const n = counts.get(l) ?? 0
+          assert.isAbove(n, 0, `missing line '${l}'`)
+          counts.set(l, n - 1)
+        }
+        assert.deepStrictEqual(got[0]!.tags, ["env:test", "team:x", "service:web"])
+        assert.strictEqual(got[0]!.status, "warn")
+      }), { timeout: 90_000 })
+  }
 
   it.scopedLive("a refused API key exits non-zero with the counts, without printing the key (stdin input)", () =>
     Effect.gen(function*() {

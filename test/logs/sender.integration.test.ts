@@ -92,48 +92,54 @@ describe("logs sender against the reference intake (loopback)", () => {
       assert.strictEqual(compare(logs, yield* output.all), 0)
     }))
 
-  it.scopedLive("stream resets every 3 batches: all delivered; duplicates only from counted retransmissions", () =>
-    Effect.gen(function*() {
-      const { port, output } = yield* startIntake({ resetAfterBatches: 3, resets: 4 })
-      const logs = makeLogs(3_000)
-      const { report, status } = yield* sendAll(port, logs)
-      assert.deepStrictEqual([report.acked, report.unacked], [3_000, 0])
-      const dups = compare(logs, yield* output.all)
-      const retransmitted = status.reduce((n, w) => n + w.retransmittedBatches, 0)
-      assert.isAtLeast(status[0]!.rotations, 4)
-      assert.isAtMost(dups, retransmitted * 100)
-    }))
+  // The fault tests run with raw content and with pattern extraction: replays after a rotation must find every
+  // pattern and dictionary entry they reference, in the snapshot or in the replayed batches.
+  for (const patternExtraction of [false, true]) {
+    const mode = patternExtraction ? " (patterns)" : ""
+    it.scopedLive(`stream resets every 3 batches: all delivered; duplicates only from counted retransmissions${mode}`, () =>
+      Effect.gen(function*() {
+        const { port, output } = yield* startIntake({ resetAfterBatches: 3, resets: 4 })
+        const logs = makeLogs(3_000)
+        const { report, status } = yield* sendAll(port, logs, { patternExtraction })
+        assert.deepStrictEqual([report.acked, report.unacked], [3_000, 0])
+        const dups = compare(logs, yield* output.all)
+        const retransmitted = status.reduce((n, w) => n + w.retransmittedBatches, 0)
+        assert.isAtLeast(status[0]!.rotations, 4)
+        assert.isAtMost(dups, retransmitted * 100)
+      }))
 
-  it.scopedLive("delayed acks: everything arrives once", () =>
-    Effect.gen(function*() {
-      const { port, output } = yield* startIntake({ ackDelayMs: 30 })
-      const logs = makeLogs(2_000)
-      const { report } = yield* sendAll(port, logs)
-      assert.deepStrictEqual([report.acked, report.unacked], [2_000, 0])
-      assert.strictEqual(compare(logs, yield* output.all), 0)
-    }))
+    it.scopedLive(`delayed acks: everything arrives once${mode}`, () =>
+      Effect.gen(function*() {
+        const { port, output } = yield* startIntake({ ackDelayMs: 30 })
+        const logs = makeLogs(2_000)
+        const { report } = yield* sendAll(port, logs, { patternExtraction })
+        assert.deepStrictEqual([report.acked, report.unacked], [2_000, 0])
+        assert.strictEqual(compare(logs, yield* output.all), 0)
+      }))
 
-  it.scopedLive("withheld acks: the drain timeout rotates the stream and the data is replayed", () =>
-    Effect.gen(function*() {
-      const { port, output } = yield* startIntake({ withholdAcksAfter: 3 })
-      const logs = makeLogs(500)
-      const { report, status } = yield* sendAll(port, logs, {
-        machine: { streamLifetimeMs: 150, drainTimeoutMs: 100, ackTimeoutMs: 60_000 }
-      })
-      assert.deepStrictEqual([report.acked, report.unacked], [500, 0])
-      assert.isAbove(status[0]!.rotations, 1)
-      compare(logs, yield* output.all)
-    }))
+    it.scopedLive(`withheld acks: the drain timeout rotates the stream and the data is replayed${mode}`, () =>
+      Effect.gen(function*() {
+        const { port, output } = yield* startIntake({ withholdAcksAfter: 3 })
+        const logs = makeLogs(500)
+        const { report, status } = yield* sendAll(port, logs, {
+          patternExtraction,
+          machine: { streamLifetimeMs: 150, drainTimeoutMs: 100, ackTimeoutMs: 60_000 }
+        })
+        assert.deepStrictEqual([report.acked, report.unacked], [500, 0])
+        assert.isAbove(status[0]!.rotations, 1)
+        compare(logs, yield* output.all)
+      }))
 
-  it.scopedLive("rejected streams (UNAVAILABLE) back off and recover", () =>
-    Effect.gen(function*() {
-      const { port, output } = yield* startIntake({ rejectStatus: GrpcCode.UNAVAILABLE, rejectCount: 3 })
-      const logs = makeLogs(1_000)
-      const { report, status } = yield* sendAll(port, logs)
-      assert.deepStrictEqual([report.acked, report.unacked], [1_000, 0])
-      assert.isAtLeast(status[0]!.rotations, 3)
-      assert.strictEqual(compare(logs, yield* output.all), 0)
-    }))
+    it.scopedLive(`rejected streams (UNAVAILABLE) back off and recover${mode}`, () =>
+      Effect.gen(function*() {
+        const { port, output } = yield* startIntake({ rejectStatus: GrpcCode.UNAVAILABLE, rejectCount: 3 })
+        const logs = makeLogs(1_000)
+        const { report, status } = yield* sendAll(port, logs, { patternExtraction })
+        assert.deepStrictEqual([report.acked, report.unacked], [1_000, 0])
+        assert.isAtLeast(status[0]!.rotations, 3)
+        assert.strictEqual(compare(logs, yield* output.all), 0)
+      }))
+  }
 
   it.scopedLive("a wrong API key is fatal: no retry loop, reported with exact counts", () =>
     Effect.gen(function*() {
