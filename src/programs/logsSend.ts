@@ -4,11 +4,11 @@
  * is kept on stderr.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Config, Console, Data, Effect, Exit, Fiber, Option, Redacted, Schedule } from "effect"
-import * as Fs from "node:fs"
-import { StringDecoder } from "node:string_decoder"
+import { Clock, Config, Console, Data, Effect, Exit, Fiber, Option, Redacted, Schedule } from "effect"
 import * as Zlib from "node:zlib"
+import { readFileLines, readStreamLines } from "../layers/inputs/LineReader.js"
 import { layerSenderGrpc } from "../layers/logs/SenderLive.js"
+import type { SplitLine } from "../services/inputs/LineSplitter.js"
 import type { LogMessage } from "../services/logs/LogMessage.js"
 import { LogsSender, type LogsSenderService, type SendReport } from "../services/logs/Sender.js"
 import { makeSenderConfig } from "../services/logs/SenderConfig.js"
@@ -16,7 +16,6 @@ import { SenderConfigError } from "../services/logs/senderErrors.js"
 import { parseHostPort, UsageError } from "./hostPort.js"
 
 export class LogsSendIncomplete extends Data.TaggedError("LogsSendIncomplete")<{ readonly message: string }> {}
-export class InputReadError extends Data.TaggedError("InputReadError")<{ readonly message: string }> {}
 
 const endpoint = Options.text("endpoint").pipe(Options.withDescription("intake HOST:PORT"))
 const insecure = Options.boolean("insecure").pipe(Options.withDescription("plaintext HTTP/2 (loopback only); TLS otherwise"))
@@ -45,58 +44,33 @@ const shutdownTimeout = Options.integer("shutdown-timeout-ms").pipe(
 )
 const files = Args.file({ name: "FILE", exists: "yes" }).pipe(Args.repeated)
 
-/** Lines per chunk handed to the sender: one Effect step per chunk, never per line. */
-const chunkLines = 1000
-
 interface Counters {
   linesRead: number
 }
 
-/** Reads a byte stream as lines and hands them to the sender in chunks. Returns false if the sender stopped. */
-const shipStream = (
-  open: () => NodeJS.ReadableStream,
-  name: string,
+/**
+ * Reads one input (a file, or stdin) with the shared line reader and hands each read's lines to the sender
+ * as one chunk. Returns false if the sender stopped taking input.
+ */
+const shipInput = (
+  input: string | undefined,
   sender: LogsSenderService,
   template: Omit<LogMessage, "content" | "timestamp">,
   counters: Counters
-) =>
-  Effect.gen(function*() {
-    const stream = yield* Effect.acquireRelease(Effect.sync(open), (s) => Effect.sync(() => (s as Fs.ReadStream).destroy?.()))
-    const iterator = stream[Symbol.asyncIterator]()
-    const decoder = new StringDecoder("utf8")
-    let rest = ""
-    let pending: Array<LogMessage> = []
-    const push = (content: string, timestamp: number) => {
-      pending.push({ content, timestamp, tags: template.tags, status: template.status })
-    }
-    const flushPending = Effect.suspend(() => {
-      if (pending.length === 0) return Effect.succeed(true)
-      const chunk = pending
-      pending = []
+) => {
+  const onLines = (lines: ReadonlyArray<SplitLine>) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const chunk = new Array<LogMessage>(lines.length)
+      for (let i = 0; i < lines.length; i++) chunk[i] = { content: lines[i]!.text, timestamp: now, tags: template.tags, status: template.status }
       counters.linesRead += chunk.length
-      return sender.send(chunk).pipe(Effect.as(true), Effect.catchTag("SenderStopped", () => Effect.succeed(false)))
+      return sender.send(chunk)
     })
-    while (true) {
-      const next = yield* Effect.tryPromise({
-        try: () => iterator.next(),
-        catch: (e) => new InputReadError({ message: `reading ${name}: ${(e as Error).message}` })
-      })
-      const text = next.done === true ? rest + decoder.end() : rest + decoder.write(next.value as Buffer)
-      const now = Date.now()
-      let start = 0
-      for (let nl = text.indexOf("\n", start); nl !== -1; nl = text.indexOf("\n", start)) {
-        push(text.slice(start, nl), now)
-        start = nl + 1
-        if (pending.length >= chunkLines && !(yield* flushPending)) return false
-      }
-      rest = text.slice(start)
-      if (next.done === true) {
-        if (rest.length > 0) push(rest, now)
-        return yield* flushPending
-      }
-      if (!(yield* flushPending)) return false
-    }
-  }).pipe(Effect.scoped)
+  const read = input === undefined ? readStreamLines(process.stdin, "stdin", onLines) : readFileLines(input, onLines)
+  return read.pipe(
+    Effect.as(true),
+    Effect.catchTag("SenderStopped", () => Effect.succeed(false))
+  )
+}
 
 const progressLine = (sender: LogsSenderService, counters: Counters) =>
   Effect.gen(function*() {
@@ -171,11 +145,9 @@ export const logsSendCommand = Command.make(
           Effect.interruptible,
           Effect.forkScoped
         )
-        const inputs = args.files.length === 0
-          ? [{ name: "stdin", open: () => process.stdin as NodeJS.ReadableStream }]
-          : args.files.map((f) => ({ name: f, open: () => Fs.createReadStream(f, { highWaterMark: 1 << 20 }) as NodeJS.ReadableStream }))
+        const inputs = args.files.length === 0 ? [undefined] : args.files
         for (const input of inputs) {
-          if (!(yield* shipStream(input.open, input.name, sender, template, counters))) break
+          if (!(yield* shipInput(input, sender, template, counters))) break
         }
         const report = yield* sender.shutdown
         if (progress !== undefined) {

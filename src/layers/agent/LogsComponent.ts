@@ -133,7 +133,7 @@ const make = (settings: AgentSettings) =>
           break
         case "stdin":
           described.push({ type: "stdin", target: "-" })
-          yield* FiberSet.run(inputs, pumpReadable(process.stdin, input, sink))
+          yield* FiberSet.run(inputs, pumpReadable(process.stdin, input, sink).pipe(Effect.catchAll((e) => Effect.logWarning(e.message))))
           break
         case "tcp": {
           // The listener lives in the inputs' FiberSet, so stopping the inputs closes it too.

@@ -1,13 +1,13 @@
 /**
  * Line inputs that are not files: a TCP listener (one line per log, any number of clients) and a readable
- * stream such as stdin. Lines are cut by the same bounded splitter as files; nothing here is acknowledged
+ * stream such as stdin. Lines are cut by the same line reader as files; nothing here is acknowledged
  * back to the client, so these inputs have no registry.
  */
 import * as Net from "node:net"
 import type { Readable } from "node:stream"
 import { Clock, Data, Deferred, Effect, Exit, FiberSet } from "effect"
 import { type InputLine, inputTags, type LineSink } from "../../services/inputs/InputLine.js"
-import { LineSplitter } from "../../services/inputs/LineSplitter.js"
+import { readStreamLines } from "./LineReader.js"
 
 export class InputListenError extends Data.TaggedError("InputListenError")<{
   readonly address: string
@@ -21,30 +21,16 @@ interface TagOptions {
   readonly tags?: ReadonlyArray<string> | undefined
 }
 
-const defaultMaxLineBytes = 256 * 1024
-
-/** Reads lines from a readable until it ends, pausing it while the sink is busy. Does not close it. */
-export const pumpReadable = (readable: Readable, input: TagOptions, sink: LineSink, maxLineBytes = defaultMaxLineBytes) =>
-  Effect.gen(function*() {
+/**
+ * Reads lines from a readable until it ends (pull-based: it is not read while the sink is busy), through the
+ * shared line reader. Does not close it. A read error fails with `InputReadError` naming the input.
+ */
+export const pumpReadable = (readable: Readable, input: TagOptions & { readonly name?: string | undefined }, sink: LineSink, maxLineBytes?: number) =>
+  Effect.suspend(() => {
     const tags = inputTags(input)
-    const splitter = new LineSplitter(0, maxLineBytes)
-    const iterator = readable[Symbol.asyncIterator]()
-    for (;;) {
-      const next = yield* Effect.tryPromise(() => iterator.next() as Promise<IteratorResult<Buffer | string>>).pipe(
-        Effect.orElseSucceed(() => ({ done: true, value: undefined }) as IteratorResult<Buffer | string>)
-      )
-      if (next.done) break
-      const chunk = typeof next.value === "string" ? Buffer.from(next.value) : next.value
-      const split = splitter.feed(chunk)
-      if (split.length === 0) continue
-      const now = yield* Clock.currentTimeMillis
-      yield* sink(split.map((l): InputLine => ({ text: l.text, timestamp: now, tags })))
-    }
-    // A last line without a newline still counts.
-    if (splitter.pendingLength > 0) {
-      const now = yield* Clock.currentTimeMillis
-      yield* sink(splitter.feed(Buffer.from("\n")).map((l): InputLine => ({ text: l.text, timestamp: now, tags })))
-    }
+    return readStreamLines(readable, input.name ?? "stdin", (lines) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        sink(lines.map((l): InputLine => ({ text: l.text, timestamp: now, tags })))), { maxLineBytes })
   })
 
 /**
@@ -65,7 +51,7 @@ export const serveTcpInput = (options: TagOptions & { readonly host: string; rea
     server.on("connection", (socket) => {
       socket.on("error", () => {})
       runFork(
-        pumpReadable(socket, options, sink).pipe(
+        pumpReadable(socket, { ...options, name: `TCP input ${address} (${socket.remoteAddress}:${socket.remotePort})` }, sink).pipe(
           Effect.ensuring(Effect.sync(() => socket.destroy())),
           Effect.catchAllCause((cause) => Effect.logWarning("TCP input connection failed", cause))
         )

@@ -1,17 +1,30 @@
 /**
- * Splits a byte stream into lines, remembering for each line the byte offset just past its newline (where a
- * restart resumes). The line ending (LF, or CRLF) is removed; everything else is kept. A line longer than
- * `maxLineBytes` is cut into pieces of at most that size, each marked `truncated`, so one runaway line cannot
- * exhaust memory; cuts fall on UTF-8 character boundaries, and a CR that may be half of a CRLF ending is not
- * counted against the limit until the next byte shows what it is.
+ * The one line reader of every log input (tailed files, stdin, TCP, `logs send`): splits a byte stream into
+ * lines, remembering for each line the byte offset just past its newline (where a restart resumes).
+ *
+ * - A line ends at LF; a CR just before the LF is removed too (CRLF); everything else is kept.
+ * - A line longer than `maxLineBytes` is cut into pieces of at most that size, each marked `truncated`, so one
+ *   runaway line cannot exhaust memory. Cuts fall on UTF-8 character boundaries, and a CR that may be half of a
+ *   CRLF ending is not counted against the limit until the next byte shows what it is.
+ * - Bytes are decoded as UTF-8 line by line; an invalid sequence becomes U+FFFD (one per maximal invalid
+ *   subsequence, the WHATWG rule that both `TextDecoder` and `Buffer#toString` follow), so a bad byte never
+ *   spills into a neighbouring line.
+ * - At end of input, `end()` returns a last line that has no newline, as it is (a final CR stays: without an LF
+ *   it is not a line ending).
+ *
+ * Lines that lie within one chunk are decoded straight from it (no copy, no concatenation); only a line that
+ * spans reads is held, as the list of its pieces.
  */
 
 export interface SplitLine {
   readonly text: string
-  /** Byte offset in the file just after this line's terminator (or after the piece, when truncated). */
+  /** Byte offset in the stream just after this line's terminator (or after the piece, when truncated). */
   readonly endOffset: number
   readonly truncated: boolean
 }
+
+/** The line length limit inputs use unless configured otherwise. */
+export const defaultMaxLineBytes = 256 * 1024
 
 const NL = 0x0a
 const CR = 0x0d
@@ -19,10 +32,9 @@ const CR = 0x0d
 export class LineSplitter {
   private pending: Array<Buffer> = []
   private pendingBytes = 0
-  private readonly decoder = new TextDecoder("utf-8")
 
-  /** `offset` is the file offset of the first byte not yet fed. */
-  constructor(private offset: number, private readonly maxLineBytes: number) {}
+  /** `offset` is the stream offset of the first byte not yet fed. */
+  constructor(private offset: number, private readonly maxLineBytes: number = defaultMaxLineBytes) {}
 
   get position(): number {
     return this.offset
@@ -38,31 +50,42 @@ export class LineSplitter {
     return this.offset - this.pendingBytes
   }
 
-  feed(chunk: Buffer): Array<SplitLine> {
+  /** Feeds the next bytes; returns the lines (and pieces of over-long lines) they complete. */
+  feed(chunk: Uint8Array): Array<SplitLine> {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     const out: Array<SplitLine> = []
+    const max = this.maxLineBytes
     let start = 0
     for (;;) {
-      const nl = chunk.indexOf(NL, start)
-      const end = nl === -1 ? chunk.length : nl
-      if (end > start) {
-        this.pending.push(Buffer.from(chunk.subarray(start, end))) // copy: the read buffer is reused
-        this.pendingBytes += end - start
-        this.offset += end - start
-      }
+      const nl = buf.indexOf(NL, start)
       if (nl === -1) {
+        if (start < buf.length) this.hold(buf, start, buf.length)
         // Unterminated so far: cut what is certainly over the limit, keeping a last CR undecided.
-        while (this.contentBytes() > this.maxLineBytes) out.push(this.cut())
+        while (this.contentBytes() > max) out.push(this.cut())
         return out
       }
-      this.offset += 1
-      while (this.contentBytes() > this.maxLineBytes) out.push(this.cut())
-      const line = this.takeAll()
-      const text = line.length > 0 && line[line.length - 1] === CR
-        ? this.decoder.decode(line.subarray(0, line.length - 1))
-        : this.decoder.decode(line)
-      out.push({ text, endOffset: this.offset, truncated: false })
+      const end = nl > start && buf[nl - 1] === CR ? nl - 1 : nl
+      if (this.pendingBytes === 0 && end - start <= max) {
+        // The common case: the whole line is in this chunk.
+        this.offset += nl + 1 - start
+        out.push({ text: buf.toString("utf8", start, end), endOffset: this.offset, truncated: false })
+      } else {
+        if (nl > start) this.hold(buf, start, nl)
+        this.offset += 1
+        while (this.contentBytes() > max) out.push(this.cut())
+        const line = this.takeAll()
+        const len = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length
+        out.push({ text: line.toString("utf8", 0, len), endOffset: this.offset, truncated: false })
+      }
       start = nl + 1
     }
+  }
+
+  /** At end of input: the held last line, which has no newline, if there is one. */
+  end(): SplitLine | undefined {
+    if (this.pendingBytes === 0) return undefined
+    const line = this.takeAll()
+    return { text: line.toString("utf8"), endOffset: this.offset, truncated: false }
   }
 
   /** Starts over at `offset` (after truncation or rotation), dropping any held partial line. */
@@ -70,6 +93,13 @@ export class LineSplitter {
     this.pending = []
     this.pendingBytes = 0
     this.offset = offset
+  }
+
+  /** Keeps `buf[from, to)` as part of the held line (copied: read buffers are reused). */
+  private hold(buf: Buffer, from: number, to: number): void {
+    this.pending.push(Buffer.from(buf.subarray(from, to)))
+    this.pendingBytes += to - from
+    this.offset += to - from
   }
 
   /**
@@ -94,7 +124,7 @@ export class LineSplitter {
       this.pending = [rest]
       this.pendingBytes = rest.length
     }
-    return { text: this.decoder.decode(all.subarray(0, at)), endOffset: this.offset - rest.length, truncated: true }
+    return { text: all.toString("utf8", 0, at), endOffset: this.offset - rest.length, truncated: true }
   }
 
   private takeAll(): Buffer {

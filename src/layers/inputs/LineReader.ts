@@ -1,0 +1,75 @@
+/**
+ * Reading lines from the outside world, for every input: a Node readable (stdin, a TCP connection) or a file
+ * read to its end. Both feed bytes to the shared `LineSplitter` (same line endings, same limit, same UTF-8
+ * rules everywhere) and hand the lines of each read to `onLines`, whose waiting is the backpressure.
+ */
+import * as FsP from "node:fs/promises"
+import type { Readable } from "node:stream"
+import { Data, Effect } from "effect"
+import { defaultMaxLineBytes, LineSplitter, type SplitLine } from "../../services/inputs/LineSplitter.js"
+
+/** A read failed; `input` names what was being read. */
+export class InputReadError extends Data.TaggedError("InputReadError")<{
+  readonly input: string
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+export interface ReadOptions {
+  readonly maxLineBytes?: number | undefined
+}
+
+const readError = (input: string) => (cause: unknown) =>
+  new InputReadError({ input, message: `reading ${input}: ${(cause as Error)?.message ?? String(cause)}`, cause })
+
+/**
+ * Reads `readable` to its end (pull-based: nothing more is read while `onLines` waits), a last line without a
+ * newline included. Does not close the readable: it is not the reader's to close (stdin).
+ */
+export const readStreamLines = <E, R>(
+  readable: Readable,
+  input: string,
+  onLines: (lines: ReadonlyArray<SplitLine>) => Effect.Effect<void, E, R>,
+  options: ReadOptions = {}
+): Effect.Effect<void, E | InputReadError, R> =>
+  Effect.gen(function*() {
+    const splitter = new LineSplitter(0, options.maxLineBytes ?? defaultMaxLineBytes)
+    const iterator = readable[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>
+    for (;;) {
+      const next = yield* Effect.tryPromise({ try: () => iterator.next(), catch: readError(input) })
+      if (next.done === true) break
+      const lines = splitter.feed(typeof next.value === "string" ? Buffer.from(next.value) : next.value)
+      if (lines.length > 0) yield* onLines(lines)
+    }
+    const last = splitter.end()
+    if (last !== undefined) yield* onLines([last])
+  })
+
+/**
+ * Reads the file at `path` from its start to its end, in reads of `chunkBytes` into one reused buffer, a last
+ * line without a newline included. The file handle is closed when reading ends, however it ends.
+ */
+export const readFileLines = <E, R>(
+  path: string,
+  onLines: (lines: ReadonlyArray<SplitLine>) => Effect.Effect<void, E, R>,
+  options: ReadOptions & { readonly chunkBytes?: number | undefined } = {}
+): Effect.Effect<void, E | InputReadError, R> =>
+  Effect.scoped(Effect.gen(function*() {
+    const handle = yield* Effect.acquireRelease(
+      Effect.tryPromise({ try: () => FsP.open(path, "r"), catch: readError(path) }),
+      (h) => Effect.promise(() => h.close())
+    )
+    const buffer = Buffer.allocUnsafe(options.chunkBytes ?? 256 * 1024)
+    const splitter = new LineSplitter(0, options.maxLineBytes ?? defaultMaxLineBytes)
+    for (;;) {
+      const { bytesRead } = yield* Effect.tryPromise({
+        try: () => handle.read(buffer, 0, buffer.length, splitter.position),
+        catch: readError(path)
+      })
+      if (bytesRead === 0) break
+      const lines = splitter.feed(buffer.subarray(0, bytesRead))
+      if (lines.length > 0) yield* onLines(lines)
+    }
+    const last = splitter.end()
+    if (last !== undefined) yield* onLines([last])
+  }))
