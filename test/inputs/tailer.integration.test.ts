@@ -157,7 +157,12 @@ describe("file tailing", () => {
       const got = yield* t.take(2)
       Fs.renameSync(a, old)
       Fs.writeFileSync(a, "")
-      yield* t.eventMatching((e) => e._tag === "Opened" && e.path === old)
+      // Both opened: the renamed file under its new name, and the new file under the old name.
+      const opened = new Set<string>()
+      yield* t.eventMatching((e) => {
+        if (e._tag === "Opened") opened.add(e.path)
+        return opened.has(old) && opened.has(a)
+      })
       assert.strictEqual(t.registry.get(old)?.offset, 0, "nothing was acknowledged yet")
       got.forEach((l) => l.onAck!())
       assert.strictEqual(t.registry.get(old)?.offset, 8, "acks of lines read under the old name count for the new one")
