@@ -11,6 +11,7 @@ import { configWarnings } from "../layers/agent/configWarnings.js"
 import { loadSettings } from "../layers/agent/loadSettings.js"
 import { type AgentSettings, defaultStatusPort } from "../services/config/AgentSettings.js"
 import { knownEnvVariables } from "../services/config/decodeConfig.js"
+import { parseHostPort } from "./hostPort.js"
 import { renderStatusReport } from "./statusReport.js"
 
 const configOption = Options.file("config", { exists: "yes" }).pipe(
@@ -48,6 +49,7 @@ const masked = (s: AgentSettings) => ({
 const checkCommand = Command.make("check", { config: configOption }, ({ config }) =>
   Effect.gen(function*() {
     const settings = yield* loadSettings(config)
+    for (const warning of yield* configWarnings(settings)) yield* Console.error(`warning: ${warning}`)
     yield* Console.log(JSON.stringify({ effective: masked(settings), environment_overrides: knownEnvVariables.filter((v) => process.env[v] !== undefined) }, null, 2))
   })).pipe(Command.withDescription("Validate the configuration and print the effective settings (secrets masked)"))
 
@@ -58,14 +60,16 @@ export const configCommand = Command.make("config").pipe(
 
 export class StatusUnavailable extends Data.TaggedError("StatusUnavailable")<{ readonly message: string }> {}
 
-const fetchStatus = (target: { host: string; port: number } | { socket: string }) =>
+const fetchStatus = (target: { host: string; port: number } | { socket: string }, token: Redacted.Redacted<string> | undefined) =>
   Effect.async<unknown, StatusUnavailable>((resume) => {
     const where = "socket" in target ? target.socket : `${target.host}:${target.port}`
-    const req = Http.get({ ...("socket" in target ? { socketPath: target.socket } : { host: target.host, port: target.port }), path: "/status", timeout: 5000 }, (res) => {
+    const headers = token === undefined ? {} : { authorization: `Bearer ${Redacted.value(token)}` }
+    const req = Http.get({ ...("socket" in target ? { socketPath: target.socket } : { host: target.host, port: target.port }), path: "/status", headers, timeout: 5000 }, (res) => {
       let body = ""
       res.setEncoding("utf8")
       res.on("data", (d) => { body += d })
       res.on("end", () => {
+        if (res.statusCode === 401) return resume(Effect.fail(new StatusUnavailable({ message: `${where} refused the request: set status.auth_token (or DD_STATUS_AUTH_TOKEN)` })))
         try {
           resume(Effect.succeed(JSON.parse(body)))
         } catch {
@@ -87,17 +91,14 @@ const statusCommand = Command.make(
   },
   ({ address, config, json }) =>
     Effect.gen(function*() {
+      // The configuration (file and DD_* variables) gives the default address and the token, if any.
+      const settings = yield* loadSettings(config)
       const target = Option.isSome(address)
-        ? (address.value.includes("/") ? { socket: address.value } : parseTarget(address.value))
-        : (yield* loadSettings(config)).status.where
-      const status = yield* fetchStatus(target)
+        ? (address.value.includes("/") ? { socket: address.value } : yield* parseHostPort(address.value, "--address"))
+        : settings.status.where
+      const status = yield* fetchStatus(target, settings.status.authToken)
       yield* Console.log(json ? JSON.stringify(status, null, 2) : renderStatusReport(status))
     })
 ).pipe(Command.withDescription(`Report the state of a running agent (default 127.0.0.1:${defaultStatusPort} or the config's status address)`))
-
-const parseTarget = (s: string) => {
-  const i = s.lastIndexOf(":")
-  return { host: s.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(s.slice(i + 1)) }
-}
 
 export { runCommand, statusCommand }

@@ -91,4 +91,44 @@ process_config:
       { path: "status.listen", where: "agent.yaml:4", message: "expected HOST:PORT with a port from 0 to 65535" }
     ])
   })
+
+  it("a status endpoint off loopback needs allow_non_loopback and an auth token, reported with path and line", () => {
+    expect(errorOf("status:\n  listen: 0.0.0.0:5012\n").issues).toEqual([{
+      path: "status.listen",
+      where: "agent.yaml:2",
+      message: "0.0.0.0 is not a loopback address: serving status there needs status.allow_non_loopback: true and status.auth_token"
+    }])
+    expect(errorOf("status:\n  listen: 10.1.2.3:5012\n  allow_non_loopback: true\n").issues).toEqual([{
+      path: "status.allow_non_loopback",
+      where: "agent.yaml:3",
+      message: "status.auth_token is required with status.allow_non_loopback"
+    }])
+    const short = errorOf("status:\n  auth_token: hunter2\n")
+    expect(short.issues).toEqual([{ path: "status.auth_token", where: "agent.yaml:2", message: "expected a string (the value is a secret and is not shown)" }])
+    expect(short.message).not.toContain("hunter2")
+    const ok = decode("status:\n  listen: 0.0.0.0:5012\n  allow_non_loopback: true\n", { DD_STATUS_AUTH_TOKEN: "a-long-enough-status-token" })
+    if (Either.isLeft(ok)) throw new Error(ok.left.message)
+    expect(ok.right.status?.listen).toEqual({ host: "0.0.0.0", port: 5012 })
+    expect(decode("status:\n  listen: '[::1]:5012'\n")._tag).toBe("Right")
+    expect(decode("status:\n  listen: localhost:5012\n")._tag).toBe("Right")
+  })
+
+  it("site is refused as unsupported, with its line, rather than accepted and ignored", () => {
+    expect(errorOf("hostname: h\nsite: datadoghq.eu\n").issues).toEqual([{
+      path: "site",
+      where: "agent.yaml:2",
+      message: "not supported: this agent does not ship to Datadog sites; set logs_config.stream_endpoint and dynamic_instrumentation.endpoint"
+    }])
+  })
+
+  it("rules run would refuse are refused by the decoder: an endpoint without a key, a zero duration", () => {
+    expect(errorOf("logs_config:\n  stream_endpoint: intake.example:443\n").issues).toEqual([
+      { path: "logs_config.stream_endpoint", where: "agent.yaml:2", message: "needs api_key (or DD_API_KEY)" }
+    ])
+    expect(decode("logs_config:\n  stream_endpoint: intake.example:443\n", { DD_API_KEY: "k" })._tag).toBe("Right")
+    expect(errorOf("logs_config:\n  batch_wait: 0\n").issues).toEqual([
+      { path: "logs_config.batch_wait", where: "agent.yaml:2", message: "expected a duration in seconds, at least 0.001" }
+    ])
+  })
 })
+

@@ -3,7 +3,7 @@ import * as Fs from "node:fs"
 import * as Http from "node:http"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { Effect, Exit, Metric, Scope } from "effect"
+import { Effect, Exit, Metric, Redacted, Scope } from "effect"
 import { serveStatus } from "../../src/layers/status/StatusServer.js"
 
 const get = (opts: Http.RequestOptions) =>
@@ -57,4 +57,17 @@ describe("status server", () => {
       yield* Scope.close(scope, Exit.void)
       assert.isFalse(Fs.existsSync(socket))
     }))
+
+  it.live("with an auth token, answers only requests that present it", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const token = Redacted.make("a-long-enough-status-token")
+      const server = yield* Scope.extend(serveStatus({ host: "127.0.0.1", port: 0 }, Effect.succeed({ ok: true }), token), scope)
+      assert.strictEqual((yield* get({ host: "127.0.0.1", port: server.port, path: "/status" })).status, 401)
+      assert.strictEqual((yield* get({ host: "127.0.0.1", port: server.port, path: "/metrics", headers: { authorization: "Bearer wrong" } })).status, 401)
+      const ok = yield* get({ host: "127.0.0.1", port: server.port, path: "/status", headers: { authorization: `Bearer ${Redacted.value(token)}` } })
+      assert.deepStrictEqual([ok.status, JSON.parse(ok.body)], [200, { ok: true }])
+      yield* Scope.close(scope, Exit.void)
+    }))
 })
+

@@ -47,7 +47,7 @@ const layerStatus = (settings: AgentSettings) =>
           ...(yield* components.statuses)
         }
       })
-      return { address: (yield* serveStatus(settings.status.where, status)).address }
+      return { address: (yield* serveStatus(settings.status.where, status, settings.status.authToken)).address }
     })
   )
 
@@ -83,7 +83,7 @@ const layerStateDir = Layer.effectDiscard(Effect.try({
  */
 const layerComponents = (settings: AgentSettings) => {
   const logs = settings.logs.enabled ? Logs.layer(settings) : Layer.empty
-  const snapshot = Snapshot.layer(settings.debugger, defaultStateDir)
+  const snapshot = Snapshot.layer(settings.debugger, defaultStateDir, settings.hostname)
   const processAndSnapshot = settings.process.enabled
     ? (settings.debugger.enabled ? snapshot.pipe(Layer.provideMerge(Process.layer(settings.process))) : Process.layer(settings.process))
     : settings.debugger.enabled

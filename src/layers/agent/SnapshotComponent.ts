@@ -14,7 +14,7 @@ import type { InputLine } from "../../services/inputs/InputLine.js"
 import { layerRateLimiter } from "../../services/debugger/RateLimiter.js"
 import { layer as encoderLayer } from "../../services/debugger/SnapshotEncoder.js"
 import { Uploader, uploaderConfig, type UploadStats } from "../../services/debugger/Uploader.js"
-import { ProcessInfoFromResolver } from "../debugger/ProcessInfoFromResolver.js"
+import { layerFromResolver } from "../debugger/ProcessInfoFromResolver.js"
 import { SnapshotIdsRandom } from "../debugger/SnapshotIdsLayers.js"
 import { UploaderLive } from "../debugger/UploaderLive.js"
 import { runFileInput } from "../inputs/FileTailer.js"
@@ -89,9 +89,9 @@ const make = (captureDir: string, settings: AgentSettings["debugger"]) =>
   })
 
 /** The snapshot component; needs a `ProcessResolver` and `AgentComponents`. */
-export const layer = (settings: AgentSettings["debugger"], stateDir: string) => {
+export const layer = (settings: AgentSettings["debugger"], stateDir: string, hostname: string) => {
   const captureDir = settings.captureDir ?? Path.join(stateDir, "captures")
-  const identity = ProcessInfoFromResolver
+  const identity = layerFromResolver(hostname)
   const pipeline = layerPipeline.pipe(
     Layer.provideMerge(Layer.mergeAll(
       encoderLayer().pipe(Layer.provide(Layer.merge(identity, SnapshotIdsRandom))),

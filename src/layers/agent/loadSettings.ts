@@ -1,8 +1,14 @@
-/** Reads the agent's configuration file (optional) and the `DD_*` environment into effective settings. */
+/**
+ * Reads the agent's configuration file (optional) and the `DD_*` environment into effective settings. The one
+ * validation of the agent's configuration: `run` and `config check` both call it, so they accept and refuse
+ * the same files.
+ */
 import * as Fs from "node:fs"
 import { Data, Effect, Either, Option } from "effect"
 import { type AgentSettings, resolveSettings } from "../../services/config/AgentSettings.js"
-import { decodeAgentConfig } from "../../services/config/decodeConfig.js"
+import { ConfigError, decodeAgentConfig } from "../../services/config/decodeConfig.js"
+import { makeSenderConfig } from "../../services/logs/SenderConfig.js"
+import { SenderConfigError } from "../../services/logs/senderErrors.js"
 
 export class ConfigFileError extends Data.TaggedError("ConfigFileError")<{ readonly path: string; readonly message: string }> {}
 
@@ -12,7 +18,14 @@ export const loadSettings = (path: Option.Option<string>, env: Readonly<Record<s
       try: () => Fs.readFileSync(path.value, "utf8"),
       catch: (e) => new ConfigFileError({ path: path.value, message: `cannot read ${path.value}: ${(e as Error).message}` })
     })
-    const decoded = decodeAgentConfig(text, Option.getOrElse(path, () => "(no file)"), env)
+    const source = Option.getOrElse(path, () => "(no file)")
+    const decoded = decodeAgentConfig(text, source, env)
     if (Either.isLeft(decoded)) return yield* decoded.left
-    return resolveSettings(decoded.right) satisfies AgentSettings
+    const settings: AgentSettings = resolveSettings(decoded.right)
+    // The sender's own rules (what the schema cannot see, e.g. how settings combine) are checked here too.
+    const sender = makeSenderConfig(settings.logs.sender)
+    if (sender instanceof SenderConfigError) {
+      return yield* new ConfigError({ source, issues: [{ path: "logs_config", where: source, message: sender.message }] })
+    }
+    return settings
   })

@@ -27,11 +27,11 @@ export const factsOfEntry = (entry: ProcessEntry, host: string) => {
   }
 }
 
-export const ProcessInfoFromResolver: Layer.Layer<ProcessInfo, never, ProcessResolver> = Layer.effect(
+/** Identities from the resolver; `host` is the host name of processes whose tracer gives none. */
+export const layerFromResolver = (host: string): Layer.Layer<ProcessInfo, never, ProcessResolver> => Layer.effect(
   ProcessInfo,
   Effect.gen(function*() {
     const resolver = yield* ProcessResolver
-    const host = Os.hostname()
     return ProcessInfo.of({
       lookup: (pid) =>
         // The pid of a capture event may have been reused since it was cached: check the incarnation.
@@ -43,3 +43,6 @@ export const ProcessInfoFromResolver: Layer.Layer<ProcessInfo, never, ProcessRes
     })
   })
 )
+
+/** Identities from the resolver, with this machine's host name. */
+export const ProcessInfoFromResolver: Layer.Layer<ProcessInfo, never, ProcessResolver> = layerFromResolver(Os.hostname())

@@ -3,9 +3,10 @@
  * every Effect metric), on a loopback port or a unix socket. Scoped: request fibers live in a FiberSet that
  * closes before the server, and the socket file is removed only if this server created it.
  */
+import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Http from "node:http"
-import { Data, Deferred, Effect, Exit, FiberSet, Metric } from "effect"
+import { Data, Deferred, Effect, Exit, FiberSet, Metric, Redacted } from "effect"
 import { renderOpenMetrics } from "../../services/status/OpenMetrics.js"
 
 export class StatusListenError extends Data.TaggedError("StatusListenError")<{
@@ -22,7 +23,18 @@ export interface StatusServer {
   readonly port: number | undefined
 }
 
-export const serveStatus = (where: StatusAddress, status: Effect.Effect<unknown>) =>
+/** Whether `header` is `Bearer TOKEN` for this token (compared in constant time). */
+const authorized = (token: Redacted.Redacted<string>, header: string | undefined) => {
+  const expected = Buffer.from(`Bearer ${Redacted.value(token)}`)
+  const got = Buffer.from(header ?? "")
+  return got.length === expected.length && Crypto.timingSafeEqual(got, expected)
+}
+
+/**
+ * Serves `/status` and `/metrics` at `where`. With `authToken`, every request must present it as
+ * `Authorization: Bearer TOKEN` (401 otherwise).
+ */
+export const serveStatus = (where: StatusAddress, status: Effect.Effect<unknown>, authToken?: Redacted.Redacted<string>) =>
   Effect.gen(function*() {
     const label = "socket" in where ? where.socket : `${where.host}:${where.port}`
     if ("socket" in where && Fs.existsSync(where.socket)) {
@@ -52,7 +64,9 @@ export const serveStatus = (where: StatusAddress, status: Effect.Effect<unknown>
           res.end(body)
         })
       const path = (req.url ?? "/").split("?")[0]
-      const handle = req.method !== "GET"
+      const handle = authToken !== undefined && !authorized(authToken, req.headers.authorization)
+        ? reply(401, "text/plain", "unauthorized: send Authorization: Bearer TOKEN (status.auth_token)\n")
+        : req.method !== "GET"
         ? reply(405, "text/plain", "method not allowed\n")
         : path === "/status"
         ? Effect.flatMap(status, (s) => reply(200, "application/json", JSON.stringify(s, null, 2) + "\n"))

@@ -3,13 +3,14 @@
  * typo must not silently fall back to a default). Secrets are Redacted.
  */
 import { Schema } from "effect"
+import { HostPort, isLoopback } from "./HostPort.js"
 
-const Duration = Schema.Number.pipe(Schema.nonNegative(), Schema.annotations({ description: "seconds" }))
-const Port = Schema.Int.pipe(Schema.between(0, 65535))
-const HostPort = Schema.String.pipe(
-  Schema.pattern(/^(?:\[[^\]]+\]|[^:\s]+):\d{1,5}$/, { message: () => "expected HOST:PORT" }),
-  Schema.filter((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535 || "expected HOST:PORT with a port from 0 to 65535")
+/** Seconds; at least a millisecond (every duration is used in whole milliseconds, and none may be zero). */
+const Duration = Schema.Number.pipe(
+  Schema.greaterThanOrEqualTo(0.001, { message: () => "expected a duration in seconds, at least 0.001" }),
+  Schema.annotations({ description: "seconds" })
 )
+const Port = Schema.Int.pipe(Schema.between(0, 65535))
 const FileBytes = Schema.Int.pipe(Schema.between(4096, 2 ** 40))
 const KeepCount = Schema.Int.pipe(Schema.between(0, 100))
 const Tags = Schema.Array(Schema.String.pipe(Schema.pattern(/^[^,]+$/, { message: () => "a tag may not contain ','" })))
@@ -94,18 +95,38 @@ export const DynamicInstrumentationConfig = Schema.Struct({
 
 export const StatusConfig = Schema.Struct({
   enabled: Schema.optional(Schema.Boolean),
-  /** HOST:PORT on loopback for /status and /metrics. */
+  /** HOST:PORT for /status and /metrics; loopback unless `allow_non_loopback`. */
   listen: Schema.optional(HostPort),
   /** Alternatively a unix socket path. */
-  socket: Schema.optional(Schema.String)
-})
+  socket: Schema.optional(Schema.String),
+  /** Serve on a non-loopback address: whoever reaches it reads the agent's state, so `auth_token` is required. */
+  allow_non_loopback: Schema.optional(Schema.Boolean),
+  /** A token every request must present as `Authorization: Bearer TOKEN` (at least 16 characters). */
+  auth_token: Schema.optional(Schema.Redacted(Schema.String.pipe(Schema.minLength(16))))
+}).pipe(Schema.filter((s) => {
+  if (s.listen === undefined || isLoopback(s.listen.host)) return true
+  if (s.allow_non_loopback !== true) {
+    return { path: ["listen"], message: `${s.listen.host} is not a loopback address: serving status there needs status.allow_non_loopback: true and status.auth_token` }
+  }
+  if (s.auth_token === undefined) return { path: ["allow_non_loopback"], message: "status.auth_token is required with status.allow_non_loopback" }
+  return true
+}))
 
 /** Top-level keys whose values are secrets: a problem with them is reported without echoing the value. */
-export const secretKeys: ReadonlySet<string> = new Set(["api_key"])
+export const secretKeys: ReadonlySet<string> = new Set(["api_key", "status.auth_token"])
+
+/**
+ * `site` selects Datadog's public intakes, which this agent does not talk to: refused rather than ignored.
+ * Logs go to `logs_config.stream_endpoint` (or the embedded intake), snapshots to `dynamic_instrumentation.endpoint`.
+ */
+const Site = Schema.String.pipe(Schema.filter(() =>
+  "not supported: this agent does not ship to Datadog sites; set logs_config.stream_endpoint and dynamic_instrumentation.endpoint"
+))
 
 export const AgentConfigFile = Schema.Struct({
   api_key: Schema.optional(Schema.Redacted(Schema.String)),
-  site: Schema.optional(Schema.String),
+  site: Schema.optional(Site),
+  /** The host name of snapshots (when the tracer does not give one) and of the status; default the machine's. */
   hostname: Schema.optional(Schema.String),
   tags: Schema.optional(Tags),
   logs_enabled: Schema.optional(Schema.Boolean),
@@ -117,5 +138,9 @@ export const AgentConfigFile = Schema.Struct({
   /** APM keys read by the trace loader (validated by the loader's own schema). */
   apm_config: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   bind_host: Schema.optional(Schema.String)
-})
+}).pipe(Schema.filter((c) =>
+  c.logs_config?.stream_endpoint !== undefined && c.api_key === undefined && c.logs_enabled !== false
+    ? { path: ["logs_config", "stream_endpoint"], message: "needs api_key (or DD_API_KEY)" }
+    : true
+))
 export type AgentConfigFile = typeof AgentConfigFile.Type

@@ -47,16 +47,13 @@ export interface AgentSettings {
   readonly status: {
     readonly enabled: boolean
     readonly where: { readonly host: string; readonly port: number } | { readonly socket: string }
+    /** Requests must present it as a bearer token (required off loopback). */
+    readonly authToken: Redacted.Redacted<string> | undefined
   }
 }
 
 export const defaultStatusPort = 5012
 export const defaultStateDir = ".dd-agent"
-
-const parseEndpoint = (s: string): Endpoint => {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(s)!
-  return { host: (m[1] ?? m[2])!, port: Number(m[3]) }
-}
 
 const seconds = (s: number | undefined): number | undefined => (s === undefined ? undefined : Math.round(s * 1000))
 
@@ -84,7 +81,7 @@ export const resolveSettings = (c: AgentConfigFile): AgentSettings => {
     tags: c.tags ?? [],
     logs: {
       enabled: c.logs_enabled ?? true,
-      endpoint: lc.stream_endpoint === undefined ? undefined : parseEndpoint(lc.stream_endpoint),
+      endpoint: lc.stream_endpoint,
       insecure: lc.insecure ?? false,
       sender,
       registryPath: lc.registry_path ?? `${dir}/registry.json`,
@@ -109,7 +106,8 @@ export const resolveSettings = (c: AgentConfigFile): AgentSettings => {
     },
     status: {
       enabled: st.enabled ?? true,
-      where: st.socket !== undefined ? { socket: st.socket } : st.listen !== undefined ? parseEndpoint(st.listen) : { host: "127.0.0.1", port: defaultStatusPort }
+      where: st.socket !== undefined ? { socket: st.socket } : st.listen !== undefined ? st.listen : { host: "127.0.0.1", port: defaultStatusPort },
+      authToken: st.auth_token
     }
   }
 }

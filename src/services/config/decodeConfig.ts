@@ -142,13 +142,17 @@ export const decodeAgentConfig = (
   const issues = relevant.map((issue): ConfigIssue => {
     const path = formatPath(issue.path)
     // Schema messages quote the actual value; a secret's value must not reach the terminal or the logs.
-    const message = secretKeys.has(String(issue.path[0])) ? "expected a string (the value is a secret and is not shown)" : describe(issue)
+    const message = isSecret(issue.path) ? "expected a string (the value is a secret and is not shown)" : describe(issue)
     const envVar = fromEnv.get(issue.path.map(String).join("."))
     if (envVar !== undefined) return { path, where: `env ${envVar}`, message }
     return { path: path === "" ? "(document)" : path, where: `${source}:${lineOf(doc, lines, issue.path)}`, message }
   })
   return Either.left(new ConfigError({ source, issues }))
 }
+
+/** A secret key or anything under it (an array given where the string belongs). */
+const isSecret = (path: ReadonlyArray<PropertyKey>) =>
+  path.some((_, i) => secretKeys.has(path.slice(0, i + 1).map(String).join(".")))
 
 const describe = (issue: ParseResult.ArrayFormatterIssue) =>
   issue._tag === "Unexpected" ? "unknown key" : issue.message
