@@ -186,6 +186,7 @@ describe("dd-agent run (composed agent)", () => {
       Fs.mkdirSync(Path.join(dir, "captures"))
       Fs.writeFileSync(Path.join(dir, "agent.yaml"), [
         "logs_enabled: false",
+        "hostname: configured-host",
         "process_config:",
         "  read_environ: true",
         "dynamic_instrumentation:",
@@ -205,6 +206,7 @@ describe("dd-agent run (composed agent)", () => {
       const snapshot = yield* Deferred.await(received).pipe(Effect.timeout(Duration.seconds(30)))
       assert.strictEqual(snapshot["ddsource"], "dd_debugger")
       assert.strictEqual(snapshot["service"], "capture-it")
+      assert.strictEqual(snapshot["hostname"], "configured-host")
       const probe = (snapshot["debugger"] as { snapshot: { probe: { id: string } } }).snapshot.probe
       assert.strictEqual(probe.id, event.probe.id)
       const status = JSON.parse((yield* get(agent.status, "/status")).body)
