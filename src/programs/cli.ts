@@ -4,6 +4,7 @@
  */
 import { Command } from "@effect/cli"
 import { configCommand, runCommand, statusCommand } from "./agent.js"
+import { debugCommand } from "./debug.js"
 import { intakeCommand } from "./intake.js"
 import { loaderCommand } from "./loader.js"
 import { logsCommand } from "./logsSend.js"
@@ -19,6 +20,7 @@ export const ddAgent = Command.make("dd-agent").pipe(
     processesCommand,
     snapshotCommand,
     loaderCommand,
+    debugCommand,
     statusCommand,
     configCommand
   ])

@@ -1,0 +1,161 @@
+/**
+ * Finds the inspector of a Node.js process by pid, loopback only: checks the process (exists, is Node,
+ * belongs to this user unless root), matches its listening sockets (/proc/PID/fd inodes against
+ * /proc/PID/net/tcp{,6}) and asks each loopback listener `GET /json/version` to find the inspector; when
+ * there is none, sends SIGUSR1 (Node's signal to open its inspector on 127.0.0.1:9229, or the next free
+ * port) and waits for one to appear. A listener bound to a non-loopback address is never connected to.
+ */
+import * as fs from "node:fs/promises"
+import { Duration, Effect, Option, Schedule } from "effect"
+import type { AttachError } from "../../../services/debugger/live/errors.js"
+import {
+  InspectorUnreachable,
+  NonLoopbackInspector,
+  NotNodeProcess,
+  OtherUserProcess,
+  ProcessNotFound
+} from "../../../services/debugger/live/errors.js"
+import type { Listener } from "../../../services/debugger/live/ProcSockets.js"
+import { looksLikeNode, parseListeners, parseUids, socketInode } from "../../../services/debugger/live/ProcSockets.js"
+
+export interface InspectorTarget {
+  readonly pid: number
+  /** ws://127.0.0.1:PORT/UUID, on the verified listener's address. */
+  readonly webSocketUrl: string
+  readonly address: string
+  readonly port: number
+  /** true when this call opened the inspector with SIGUSR1 (it stays open after detach). */
+  readonly openedBySignal: boolean
+}
+
+export interface LocateOptions {
+  readonly procRoot?: string | undefined
+  /** How long to wait for the inspector after SIGUSR1. */
+  readonly signalTimeout?: Duration.DurationInput | undefined
+}
+
+const read = (path: string) => Effect.tryPromise({ try: () => fs.readFile(path, "utf8"), catch: (e) => e })
+
+const processListeners = (root: string, pid: number) =>
+  Effect.gen(function*() {
+    const fds = yield* Effect.tryPromise({ try: () => fs.readdir(`${root}/${pid}/fd`), catch: (e) => e }).pipe(
+      Effect.orElseSucceed((): ReadonlyArray<string> => [])
+    )
+    const inodes = new Set<number>()
+    yield* Effect.forEach(fds, (fd) =>
+      Effect.tryPromise({ try: () => fs.readlink(`${root}/${pid}/fd/${fd}`), catch: (e) => e }).pipe(
+        Effect.map((link) => {
+          const inode = socketInode(link)
+          if (inode !== undefined) inodes.add(inode)
+        }),
+        Effect.ignore
+      ), { concurrency: 16, discard: true })
+    const tables = yield* Effect.forEach(["tcp", "tcp6"], (t) => read(`${root}/${pid}/net/${t}`).pipe(Effect.orElseSucceed(() => "")))
+    return tables.flatMap(parseListeners).filter((l) => inodes.has(l.inode))
+  })
+
+const hostOf = (l: Listener) => (l.address.includes(":") ? `[${l.address}]` : l.address)
+
+const getJson = (url: string) =>
+  Effect.tryPromise({
+    try: async () => {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) })
+      if (!res.ok) throw new Error(`HTTP ${res.status}`)
+      return (await res.json()) as unknown
+    },
+    catch: (e) => (e instanceof Error ? e.message : String(e))
+  })
+
+/** The debugger URL of a loopback listener that is a Node inspector, if it is one. */
+const inspectorAt = (l: Listener) =>
+  Effect.gen(function*() {
+    const base = `http://${hostOf(l)}:${l.port}`
+    const version = yield* getJson(`${base}/json/version`)
+    const browser = (version as { Browser?: unknown }).Browser
+    if (typeof browser !== "string" || !browser.startsWith("node.js")) return Option.none<string>()
+    const list = yield* getJson(`${base}/json/list`)
+    const entry = Array.isArray(list)
+      ? (list as ReadonlyArray<{ webSocketDebuggerUrl?: unknown }>).find((t) => typeof t.webSocketDebuggerUrl === "string")
+      : undefined
+    if (entry === undefined) return Option.none<string>()
+    // Connect to the listener we verified, whatever host the target wrote in its URL.
+    const path = new URL(String(entry.webSocketDebuggerUrl)).pathname
+    return Option.some(`ws://${hostOf(l)}:${l.port}${path}`)
+  }).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+
+/** `--inspect[-brk|-port|-wait]=[host:]port` flags of a command line, as [host, port]. */
+export const inspectFlags = (cmdline: ReadonlyArray<string>): ReadonlyArray<readonly [string | undefined, number]> =>
+  cmdline.flatMap((arg) => {
+    const m = /^--inspect(?:-brk|-port|-wait)?=(?:(.+):)?(\d+)$/.exec(arg)
+    return m === null ? [] : [[m[1], Number(m[2])] as const]
+  })
+
+const findInspector = (root: string, pid: number, suspectPorts: ReadonlySet<number>) =>
+  Effect.gen(function*() {
+    const listeners = yield* processListeners(root, pid)
+    const exposed = listeners.find((l) => !l.loopback && suspectPorts.has(l.port))
+    if (exposed !== undefined) {
+      return yield* new NonLoopbackInspector({ pid, address: `${exposed.address}:${exposed.port}` })
+    }
+    for (const l of listeners.filter((x) => x.loopback)) {
+      const url = yield* inspectorAt(l)
+      if (Option.isSome(url)) return Option.some({ url: url.value, listener: l })
+    }
+    return Option.none<{ url: string; listener: Listener }>()
+  })
+
+export const locateInspector = (pid: number, options: LocateOptions = {}): Effect.Effect<InspectorTarget, AttachError> =>
+  Effect.gen(function*() {
+    const root = options.procRoot ?? "/proc"
+    const status = yield* read(`${root}/${pid}/status`).pipe(Effect.mapError(() => new ProcessNotFound({ pid })))
+    const cmdline = yield* read(`${root}/${pid}/cmdline`).pipe(
+      Effect.map((s) => s.split("\0").filter((a) => a !== "")),
+      Effect.orElseSucceed((): ReadonlyArray<string> => [])
+    )
+    const exe = yield* Effect.tryPromise({ try: () => fs.readlink(`${root}/${pid}/exe`), catch: (e) => e }).pipe(
+      Effect.orElseSucceed(() => cmdline[0] ?? "")
+    )
+    if (!looksLikeNode(exe) && !looksLikeNode(cmdline[0] ?? "")) {
+      return yield* new NotNodeProcess({ pid, exe: exe === "" ? "(unknown executable)" : exe })
+    }
+    const uids = parseUids(status)
+    const own = process.getuid?.() ?? 0
+    if (uids !== undefined && own !== 0 && (uids.real !== own || uids.effective !== own)) {
+      return yield* new OtherUserProcess({ pid, uid: uids.effective, ownUid: own })
+    }
+    // Ports a non-loopback inspector could be on: the flags the process was started with, and the default.
+    const suspect = new Set([9229, ...inspectFlags(cmdline).map(([, port]) => port)])
+    const first = yield* findInspector(root, pid, suspect)
+    if (Option.isSome(first)) {
+      const { listener, url } = first.value
+      return { pid, webSocketUrl: url, address: listener.address, port: listener.port, openedBySignal: false }
+    }
+    yield* Effect.try({
+      try: () => process.kill(pid, "SIGUSR1"),
+      catch: (e) => new InspectorUnreachable({ pid, detail: `SIGUSR1: ${e instanceof Error ? e.message : String(e)}` })
+    })
+    const timeout = Duration.decode(options.signalTimeout ?? "3 seconds")
+    const found = yield* findInspector(root, pid, suspect).pipe(
+      Effect.flatMap(Option.match({
+        onNone: () => Effect.fail("none" as const),
+        onSome: (x) => Effect.succeed(x)
+      })),
+      Effect.retry({
+        while: (e) => e === "none",
+        schedule: Schedule.spaced("25 millis").pipe(Schedule.upTo(timeout))
+      }),
+      Effect.catchIf((e): e is "none" => e === "none", () =>
+        new InspectorUnreachable({
+          pid,
+          detail: `no loopback inspector appeared within ${Duration.format(timeout)} of SIGUSR1 ` +
+            "(started with --disable-sigusr1, or handling SIGUSR1 itself?)"
+        }))
+    )
+    return {
+      pid,
+      webSocketUrl: found.url,
+      address: found.listener.address,
+      port: found.listener.port,
+      openedBySignal: true
+    }
+  })
