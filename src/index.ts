@@ -14,6 +14,9 @@ export * as ProcessLayers from "./layers/process/index.js"
 /** Dynamic Instrumentation snapshot encoder, rate limits, uploader port. */
 export * as Debugger from "./services/debugger/index.js"
 export * as DebuggerLayers from "./layers/debugger/index.js"
+/** Live capture from running Node.js processes: probe specs, target helper, payloads (pure) and the session. */
+export * as LiveCapture from "./services/debugger/live/index.js"
+export * as LiveCaptureLayers from "./layers/debugger/live/index.js"
 /** Trace loader: configuration, activation policy, handover plan. */
 export * as Loader from "./services/loader/index.js"
 export * as LoaderLive from "./layers/loader/index.js"

@@ -21,6 +21,10 @@ export interface CdpClient {
     method: M,
     ...params: Commands[M]["paramsType"]
   ) => Effect.Effect<Commands[M]["returnType"], CdpError>
+  /** A command of a Node-only domain (`NodeRuntime`, `NodeWorker`), untyped in devtools-protocol. */
+  readonly sendNode: (method: string, params?: object) => Effect.Effect<unknown, CdpError>
+  /** Closes the connection now (the scope would close it later). */
+  readonly close: () => void
   /** Completes when the connection closes (the target exited, or the client closed it). */
   readonly closed: Effect.Effect<void>
   readonly isOpen: () => boolean
@@ -97,24 +101,25 @@ export const connect = (url: string, onEvent: EventHandler, openTimeout: Duratio
       }
       if (msg.method !== undefined) onEvent(msg.method, msg.params)
     })
-    const send = <M extends keyof Commands>(method: M, ...params: Commands[M]["paramsType"]) =>
-      Effect.async<Commands[M]["returnType"], CdpError>((resume) => {
+    const sendNode = (method: string, params?: object) =>
+      Effect.async<unknown, CdpError>((resume) => {
         if (ws.readyState !== WebSocket.OPEN) {
           resume(Effect.fail(new CdpError({ method, detail: "connection closed" })))
           return
         }
         const id = nextId++
-        pending.set(id, {
-          method,
-          resume: (exit) => resume(exit as Exit.Exit<Commands[M]["returnType"], CdpError>)
-        })
-        ws.send(JSON.stringify({ id, method, params: params[0] ?? {} }))
+        pending.set(id, { method, resume: (exit) => resume(exit) })
+        ws.send(JSON.stringify({ id, method, params: params ?? {} }))
         return Effect.sync(() => {
           pending.delete(id)
         })
       })
+    const send = <M extends keyof Commands>(method: M, ...params: Commands[M]["paramsType"]) =>
+      sendNode(method, params[0]) as Effect.Effect<Commands[M]["returnType"], CdpError>
     return {
       send,
+      sendNode,
+      close: () => ws.close(),
       closed: Deferred.await(closed),
       isOpen: () => ws.readyState === WebSocket.OPEN
     } satisfies CdpClient

@@ -32,6 +32,8 @@ export interface LocateOptions {
   readonly procRoot?: string | undefined
   /** How long to wait for the inspector after SIGUSR1. */
   readonly signalTimeout?: Duration.DurationInput | undefined
+  /** This process's uid (default `process.getuid()`); 0 may attach to any user's process. */
+  readonly ownUid?: number | undefined
 }
 
 const read = (path: string) => Effect.tryPromise({ try: () => fs.readFile(path, "utf8"), catch: (e) => e })
@@ -119,7 +121,7 @@ export const locateInspector = (pid: number, options: LocateOptions = {}): Effec
       return yield* new NotNodeProcess({ pid, exe: exe === "" ? "(unknown executable)" : exe })
     }
     const uids = parseUids(status)
-    const own = process.getuid?.() ?? 0
+    const own = options.ownUid ?? process.getuid?.() ?? 0
     if (uids !== undefined && own !== 0 && (uids.real !== own || uids.effective !== own)) {
       return yield* new OtherUserProcess({ pid, uid: uids.effective, ownUid: own })
     }

@@ -170,10 +170,16 @@ export const attach = (
         case "Debugger.paused":
           Queue.unsafeOffer(pauses, params as Protocol.Debugger.PausedEvent)
           return
+        case "NodeRuntime.waitingForDisconnect":
+          // The target finished (process.exit or end of work) and waits for its clients to leave.
+          client?.close()
+          return
       }
     }
 
+    let client: CdpClient | undefined
     const cdp: CdpClient = yield* connect(target.webSocketUrl, onEvent)
+    client = cdp
     const quiet = <A>(e: Effect.Effect<A, CdpError>) => e.pipe(Effect.timeoutOption("2 seconds"), Effect.ignore)
 
     // Registered after the socket (so it runs before the socket closes): leave the target as it was.
@@ -197,6 +203,8 @@ export const attach = (
             : Effect.fail(new CdpError({ method: "Runtime.evaluate", detail: r.exceptionDetails.exception?.description ?? r.exceptionDetails.text })))
       )
 
+    // Without this, a target calling process.exit waits for this client to disconnect.
+    yield* cdp.sendNode("NodeRuntime.notifyWhenWaitingForDisconnect", { enabled: true })
     yield* cdp.send("Runtime.addBinding", { name: bindingName })
     yield* evaluate(installExpression({
       binding: bindingName,

@@ -277,6 +277,7 @@ export const helperSource = String.raw`(function (cfg, g) {
   }
 
   var h = {
+    takeToken: takeToken,
     set: function (i, p) { probes.set(i, p); buckets.delete(i); return true; },
     del: function (i) { probes.delete(i); buckets.delete(i); errorsAt.delete(i); return true; },
     forget: function (loc) { learned.delete(loc); pending.delete(loc); return true; },
