@@ -181,6 +181,9 @@ const uploadCommand = Command.make(
     ),
     noRateLimit: Options.boolean("no-rate-limit").pipe(
       Options.withDescription("do not apply per-probe rate limits (replaying recorded events)")
+    ),
+    gzip: Options.boolean("gzip").pipe(
+      Options.withDescription("gzip request bodies (Content-Encoding: gzip); off by default, as the tracers send none")
     )
   },
   (o) =>
@@ -189,7 +192,7 @@ const uploadCommand = Command.make(
       const endpoint = yield* Effect.try(() => new URL(o.endpoint)).pipe(
         Effect.mapError(() => new SnapshotCommandFailed({ message: `--endpoint ${o.endpoint}: not a URL` }))
       )
-      const uploader = UploaderLive(uploaderConfig(endpoint, { apiKey: Option.getOrUndefined(o.apiKey) })).pipe(
+      const uploader = UploaderLive(uploaderConfig(endpoint, { apiKey: Option.getOrUndefined(o.apiKey), gzip: o.gzip })).pipe(
         Layer.provide(NodeHttpClient.layer)
       )
       const pipeline = layerPipeline.pipe(
@@ -221,14 +224,17 @@ const uploadCommand = Command.make(
         const snapshotsDropped = c.dropped
         const undelivered = invalid + c.encodeFailed + c.unknownProcess + snapshotsDropped + s.failed
         // `uploaded` and `failed` count items sent to the intake: snapshots and probe diagnostics.
-        const summary = { invalid, ...c, uploaded: s.delivered, failed: s.failed, batches: s.batches, retries: s.retries }
+        const summary = {
+          invalid, ...c, uploaded: s.delivered, failed: s.failed, batches: s.batches, retries: s.retries,
+          endpoint: s.snapshotEndpoint, ...(s.lastError === undefined ? {} : { lastError: s.lastError })
+        }
         yield* Console.error(JSON.stringify(summary))
         if (undelivered > 0) {
           return yield* new SnapshotCommandFailed({ message: `not delivered: ${JSON.stringify(summary)}` })
         }
       }).pipe(Effect.provide(pipeline))
     }).pipe(exitNonZero)
-).pipe(Command.withDescription("encode capture events and upload them (batched, gzip, retried)"))
+).pipe(Command.withDescription("encode capture events and upload them (batched, retried)"))
 
 export const snapshotCommand = Command.make("snapshot").pipe(
   Command.withDescription("Dynamic Instrumentation snapshots: encode capture events, upload them"),

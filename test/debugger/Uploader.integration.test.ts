@@ -1,3 +1,4 @@
+import * as Net from "node:net"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Layer, Redacted, Scope } from "effect"
@@ -19,10 +20,10 @@ const withUploader = <A, E>(url: string, over: Partial<UploaderConfig>, body: Ef
   body.pipe(Effect.provide(uploaderLayer(url, over)))
 
 describe("uploader against a local intake", () => {
-  it.scopedLive("batches at the item limit, gzips a JSON array and passes ddtags as a query parameter", () =>
+  it.scopedLive("batches at the item limit, gzips a JSON array when asked and passes ddtags as a query parameter", () =>
     Effect.gen(function*() {
       const intake = yield* startIntake()
-      const stats = yield* withUploader(intake.url, { batch: { maxItems: 3, maxBytes: 1 << 20, intervalMs: 60_000 } }, Effect.gen(function*() {
+      const stats = yield* withUploader(intake.url, { batch: { maxItems: 3, maxBytes: 1 << 20, intervalMs: 60_000 }, gzip: true }, Effect.gen(function*() {
         const up = yield* Uploader
         for (let i = 0; i < 7; i++) assert.isTrue(yield* up.offer(item(i)))
         yield* up.flush
@@ -41,6 +42,76 @@ describe("uploader against a local intake", () => {
       }
       assert.deepStrictEqual([stats.delivered, stats.batches, stats.failed, stats.dropped], [7, 3, 0, 0])
       assert.isBelow(stats.bytesSent, stats.bytesRaw)
+    }))
+
+  it.scopedLive("sends bodies uncompressed by default, as the tracers do", () =>
+    Effect.gen(function*() {
+      const intake = yield* startIntake()
+      yield* withUploader(intake.url, {}, Effect.gen(function*() {
+        const up = yield* Uploader
+        yield* up.offer(item(1))
+        yield* up.flush
+      }))
+      const [r] = yield* intake.all
+      assert.isUndefined(r!.headers["content-encoding"])
+      assert.deepStrictEqual(JSON.parse(r!.text), [JSON.parse(item(1).json)])
+    }))
+
+  it.scopedLive("on a 404 from an agent's /debugger/v2/input, sends to /debugger/v1/diagnostics and keeps doing so", () =>
+    Effect.gen(function*() {
+      const intake = yield* startIntake({ status: (_, url) => (url.pathname === "/debugger/v2/input" ? 404 : 200) })
+      const stats = yield* withUploader(intake.url, {}, Effect.gen(function*() {
+        const up = yield* Uploader
+        yield* up.offer(item(1))
+        yield* up.flush
+        yield* up.offer(item(2))
+        yield* up.flush
+        return yield* up.stats
+      }))
+      const reqs = yield* intake.all
+      assert.deepStrictEqual(reqs.map((r) => [r.url.pathname, r.status]), [
+        ["/debugger/v2/input", 404],
+        ["/debugger/v1/diagnostics", 200],
+        ["/debugger/v1/diagnostics", 200]
+      ])
+      assert.deepStrictEqual(reqs.slice(1).map((r) => JSON.parse(r.text)[0].n), [1, 2])
+      assert.strictEqual(reqs[1]!.headers["content-type"], "application/json")
+      assert.strictEqual(reqs[1]!.url.searchParams.get("ddtags"), "env:prod,version:1")
+      assert.deepStrictEqual([stats.delivered, stats.failed, stats.retries], [2, 0, 0])
+      assert.strictEqual(new URL(stats.snapshotEndpoint).pathname, "/debugger/v1/diagnostics")
+    }))
+
+  it.scopedLive("a 404 from an endpoint that is not an agent's v2 path fails the batch without a fallback", () =>
+    Effect.gen(function*() {
+      const intake = yield* startIntake({ status: () => 404 })
+      const url = intake.url.replace("/debugger/v2/input", "/api/v2/debugger")
+      const stats = yield* withUploader(url, {}, Effect.gen(function*() {
+        const up = yield* Uploader
+        yield* up.offer(item(1))
+        yield* up.flush
+        return yield* up.stats
+      }))
+      assert.deepStrictEqual((yield* intake.all).map((r) => r.url.pathname), ["/api/v2/debugger"])
+      assert.deepStrictEqual([stats.delivered, stats.failed, stats.lastError], [0, 1, "HTTP 404: nope"])
+    }))
+
+  it.scopedLive("says connection refused when nothing listens", () =>
+    Effect.gen(function*() {
+      // A port that was just free: bound, then closed.
+      const port = yield* Effect.async<number>((resume) => {
+        const s = Net.createServer().listen(0, "127.0.0.1", () => {
+          const p = (s.address() as Net.AddressInfo).port
+          s.close(() => resume(Effect.succeed(p)))
+        })
+      })
+      const stats = yield* withUploader(`http://127.0.0.1:${port}/debugger/v2/input`, { maxAttempts: 2 }, Effect.gen(function*() {
+        const up = yield* Uploader
+        yield* up.offer(item(1))
+        yield* up.flush
+        return yield* up.stats
+      }))
+      assert.deepStrictEqual([stats.failed, stats.retries], [1, 1])
+      assert.strictEqual(stats.lastError, `connection refused (127.0.0.1:${port})`)
     }))
 
   it.scopedLive("flushes a partial batch after the interval without being asked", () =>
@@ -78,6 +149,19 @@ describe("uploader against a local intake", () => {
         return yield* up.stats
       }))
       assert.deepStrictEqual((yield* intake.all).map((r) => r.status), [503, 503, 200])
+      assert.deepStrictEqual([stats.delivered, stats.retries, stats.failed], [1, 2, 0])
+    }))
+
+  it.scopedLive("retries 408 (request timeout) like 429 and 5xx", () =>
+    Effect.gen(function*() {
+      const intake = yield* startIntake({ status: (n) => (n === 0 ? 408 : n === 1 ? 429 : 200) })
+      const stats = yield* withUploader(intake.url, {}, Effect.gen(function*() {
+        const up = yield* Uploader
+        yield* up.offer(item(1))
+        yield* up.flush
+        return yield* up.stats
+      }))
+      assert.deepStrictEqual((yield* intake.all).map((r) => r.status), [408, 429, 200])
       assert.deepStrictEqual([stats.delivered, stats.retries, stats.failed], [1, 2, 0])
     }))
 

@@ -12,8 +12,8 @@ export interface Received {
 }
 
 export interface IntakeOptions {
-  /** Status for the n-th request (0-based); default 200. */
-  readonly status?: (n: number) => number
+  /** Status for the n-th request (0-based) to `url`; default 200. */
+  readonly status?: (n: number, url: URL) => number
   /** Held until resolved before answering (per request). */
   readonly gate?: (n: number) => Promise<void>
 }
@@ -35,9 +35,10 @@ export const startIntake = (options: IntakeOptions = {}) =>
           req.on("end", () => {
             const raw = Buffer.concat(chunks)
             const text = (req.headers["content-encoding"] === "gzip" ? zlib.gunzipSync(raw) : raw).toString("utf8")
-            const status = options.status?.(i) ?? 200
+            const url = new URL(req.url ?? "/", "http://127.0.0.1")
+            const status = options.status?.(i, url) ?? 200
             arrived.unsafeOffer(i)
-            const r: Received = { url: new URL(req.url ?? "/", "http://127.0.0.1"), headers: req.headers, text, status }
+            const r: Received = { url, headers: req.headers, text, status }
             void (options.gate?.(i) ?? Promise.resolve()).then(() => {
               res.writeHead(status).end(status === 200 ? "{}" : "nope")
               all.push(r)

@@ -96,7 +96,7 @@ export const layer = (settings: AgentSettings["debugger"], stateDir: string, hos
     Layer.provideMerge(Layer.mergeAll(
       encoderLayer().pipe(Layer.provide(Layer.merge(identity, SnapshotIdsRandom))),
       identity,
-      UploaderLive(uploaderConfig(settings.endpoint)).pipe(Layer.provide(NodeHttpClient.layer)),
+      UploaderLive(uploaderConfig(settings.endpoint, { gzip: settings.gzip })).pipe(Layer.provide(NodeHttpClient.layer)),
       layerRateLimiter()
     ))
   )

@@ -1,8 +1,10 @@
 /**
  * Live snapshot uploader: a bounded queue (items and bytes) feeding one driver fiber that batches with
- * the pure Batcher, and batch requests (gzip, JSON array, `ddtags` query parameter) sent in a scoped
- * FiberSet with at most `maxInFlight` at once, retried with jittered exponential backoff on 429, 5xx
- * and network errors. Closing the scope sends what is queued (bounded wait) and then stops every fiber.
+ * the pure Batcher, and batch requests (JSON array, `ddtags` query parameter, gzip only when configured)
+ * sent in a scoped FiberSet with at most `maxInFlight` at once, retried with jittered exponential backoff
+ * on network errors, 408, 429 and 5xx. A 404 from an agent's `/debugger/v2/input` switches snapshots to the
+ * older agent's path for good (as dd-trace-js does). Closing the scope sends what is queued (bounded
+ * wait) and then stops every fiber.
  */
 import { promisify } from "node:util"
 import * as zlib from "node:zlib"
@@ -13,13 +15,32 @@ import type { Batch, BatchState, UploadItem } from "../../services/debugger/Batc
 import { addItem, batchBody, drainBatches, dueBatches, emptyBatches, nextDeadline } from "../../services/debugger/Batcher.js"
 import { UploadError } from "../../services/debugger/errors.js"
 import type { UploaderConfig, UploadStats } from "../../services/debugger/Uploader.js"
-import { emptyStats, Uploader, uploadMetrics } from "../../services/debugger/Uploader.js"
+import { emptyStats, olderAgentEndpointFor, Uploader, uploadMetrics } from "../../services/debugger/Uploader.js"
 
 const gzipAsync = promisify(zlib.gzip)
 
 type Entry = { readonly _tag: "Item"; readonly item: UploadItem } | { readonly _tag: "Wake" }
 
 const multipartBoundary = "dd-agent-effect-diagnostics"
+
+/** The errno of a Node network error, looked for along its causes (and in an AggregateError's errors). */
+const errnoOf = (e: unknown, depth = 0): string | undefined => {
+  if (typeof e !== "object" || e === null || depth > 4) return undefined
+  if ("code" in e && typeof e.code === "string") return e.code
+  if ("errors" in e && Array.isArray(e.errors)) {
+    for (const inner of e.errors) {
+      const code = errnoOf(inner, depth + 1)
+      if (code !== undefined) return code
+    }
+  }
+  return "cause" in e ? errnoOf(e.cause, depth + 1) : undefined
+}
+
+/** A transport failure as an UploadError whose reason says what happened. */
+const transportError = (url: URL, cause: unknown, message: string): UploadError =>
+  errnoOf(cause) === "ECONNREFUSED"
+    ? new UploadError({ reason: "ConnectionRefused", detail: url.host })
+    : new UploadError({ reason: "Network", detail: message })
 
 /** The request body for a batch: a JSON array, or for diagnostics a multipart form with part `event`. */
 export const requestBody = (batch: Batch): { readonly body: Uint8Array; readonly contentType: string } => {
@@ -35,7 +56,8 @@ export const makeUploader = (config: UploaderConfig) =>
     const http = yield* HttpClient.HttpClient
     const entries = yield* Effect.acquireRelease(Queue.dropping<Entry>(config.queueItems), Queue.shutdown)
     const queuedBytes = yield* Ref.make(0)
-    const stats = yield* Ref.make<UploadStats>(emptyStats)
+    const stats = yield* Ref.make<UploadStats>({ ...emptyStats, snapshotEndpoint: config.endpoint.href })
+    const snapshotEndpoint = yield* Ref.make(config.endpoint)
     const pendingFlushes = yield* Ref.make<ReadonlyArray<DeferredT.Deferred<void>>>([])
     const inFlight = yield* Effect.makeSemaphore(config.maxInFlight)
     const requests = yield* FiberSet.make<void, never>()
@@ -46,20 +68,17 @@ export const makeUploader = (config: UploaderConfig) =>
       Schedule.intersect(Schedule.recurs(Math.max(0, config.maxAttempts - 1)))
     )
 
-    const attempt = (batch: Batch, body: Uint8Array, contentType: string) => {
-      let req = HttpClientRequest.post(batch.channel === "snapshot" ? config.endpoint : config.diagnosticsEndpoint).pipe(
-        HttpClientRequest.bodyUint8Array(body, contentType)
-      )
+    const attempt = (url: URL, batch: Batch, body: Uint8Array, contentType: string) => {
+      let req = HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUint8Array(body, contentType))
       if (config.gzip) req = HttpClientRequest.setHeader(req, "Content-Encoding", "gzip")
       if (batch.ddtags !== "") req = HttpClientRequest.setUrlParam(req, "ddtags", batch.ddtags)
       if (config.apiKey !== undefined) req = HttpClientRequest.setHeader(req, "DD-API-KEY", Redacted.value(config.apiKey))
       return http.execute(req).pipe(
         Effect.timeoutFail({
           duration: config.requestTimeout,
-          onTimeout: () => new UploadError({ reason: "Network", detail: "request timed out" })
+          onTimeout: () => new UploadError({ reason: "Timeout", detail: Duration.format(config.requestTimeout) })
         }),
-        Effect.catchTag("RequestError", "ResponseError", (e) =>
-          Effect.fail(new UploadError({ reason: "Network", detail: e.message }))),
+        Effect.catchTag("RequestError", "ResponseError", (e) => Effect.fail(transportError(url, e.cause, e.message))),
         Effect.flatMap((res) =>
           res.text.pipe(
             Effect.catchAll(() => Effect.succeed("")),
@@ -72,6 +91,25 @@ export const makeUploader = (config: UploaderConfig) =>
       )
     }
 
+    /** One attempt at the current endpoint; a 404 from an agent's v2 path is retried at once on the older path. */
+    const attemptOnce = (batch: Batch, body: Uint8Array, contentType: string) =>
+      Effect.gen(function*() {
+        if (batch.channel !== "snapshot") return yield* attempt(config.diagnosticsEndpoint, batch, body, contentType)
+        const url = yield* Ref.get(snapshotEndpoint)
+        const older = olderAgentEndpointFor(url)
+        return yield* attempt(url, batch, body, contentType).pipe(
+          Effect.catchIf((e) => e.reason === "Status" && e.status === 404 && older !== undefined, () =>
+            Effect.gen(function*() {
+              yield* Ref.set(snapshotEndpoint, older!)
+              yield* count((s) => ({ ...s, snapshotEndpoint: older!.href }))
+              yield* Effect.logWarning("the agent has no /debugger/v2/input: sending snapshots to its /debugger/v1/diagnostics").pipe(
+                Effect.annotateLogs({ from: url.href, to: older!.href })
+              )
+              return yield* attempt(older!, batch, body, contentType)
+            }))
+        )
+      })
+
     const send = (batch: Batch): Effect.Effect<void> =>
       Effect.gen(function*() {
         const { body, contentType } = requestBody(batch)
@@ -81,7 +119,9 @@ export const makeUploader = (config: UploaderConfig) =>
         let attempts = 0
         const outcome = yield* Effect.suspend(() => {
           attempts++
-          return attempt(batch, payload, contentType)
+          return attemptOnce(batch, payload, contentType).pipe(
+            Effect.tapError((e) => count((s) => ({ ...s, lastError: e.message })))
+          )
         }).pipe(Effect.retry({ schedule: retryPolicy, while: (e) => e.retryable }), Effect.either)
         const n = batch.items.length
         const retries = attempts - 1
@@ -92,7 +132,7 @@ export const makeUploader = (config: UploaderConfig) =>
         if (outcome._tag === "Right") yield* Metric.incrementBy(uploadMetrics.delivered, n)
         else {
           yield* Metric.incrementBy(uploadMetrics.failed, n)
-          yield* Effect.logWarning("snapshot batch not delivered", outcome.left.detail).pipe(
+          yield* Effect.logWarning("snapshot batch not delivered", outcome.left.message).pipe(
             Effect.annotateLogs({ items: n, status: outcome.left.status ?? "none", attempts })
           )
         }

@@ -90,7 +90,9 @@ export const DynamicInstrumentationConfig = Schema.Struct({
   /** A directory of capture-event JSON-lines files to encode and upload. */
   capture_dir: Schema.optional(Schema.String),
   /** Upload URL; default the local trace agent's debugger endpoint. */
-  endpoint: Schema.optional(Schema.String)
+  endpoint: Schema.optional(Schema.String),
+  /** Gzip upload bodies (default false: agents and tracers send none). */
+  gzip: Schema.optional(Schema.Boolean)
 })
 
 export const StatusConfig = Schema.Struct({

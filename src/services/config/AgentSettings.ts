@@ -43,6 +43,7 @@ export interface AgentSettings {
     readonly enabled: boolean
     readonly captureDir: string | undefined
     readonly endpoint: string
+    readonly gzip: boolean
   }
   readonly status: {
     readonly enabled: boolean
@@ -102,7 +103,8 @@ export const resolveSettings = (c: AgentConfigFile): AgentSettings => {
     debugger: {
       enabled: di.enabled ?? false,
       captureDir: di.capture_dir,
-      endpoint: di.endpoint ?? "http://127.0.0.1:8126/debugger/v2/input"
+      endpoint: di.endpoint ?? "http://127.0.0.1:8126/debugger/v2/input",
+      gzip: di.gzip ?? false
     },
     status: {
       enabled: st.enabled ?? true,

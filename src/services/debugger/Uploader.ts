@@ -25,11 +25,20 @@ export interface UploaderConfig {
   readonly maxAttempts: number
   readonly backoffBase: Duration.Duration
   readonly requestTimeout: Duration.Duration
-  /** Gzip request bodies (Content-Encoding: gzip). */
+  /** Gzip request bodies (Content-Encoding: gzip); off by default, as the tracers send none. */
   readonly gzip: boolean
 }
 
 export const defaultAgentEndpoint = "http://127.0.0.1:8126/debugger/v2/input"
+
+/**
+ * Where snapshots go when an agent answers 404 on `/debugger/v2/input` (agents before it existed), as
+ * dd-trace-js does: the diagnostics path beside it, with the same JSON body. Undefined for other endpoints.
+ */
+export const olderAgentEndpointFor = (endpoint: URL): URL | undefined =>
+  endpoint.pathname.endsWith("/debugger/v2/input")
+    ? new URL(endpoint.pathname.replace(/\/debugger\/v2\/input$/, "/debugger/v1/diagnostics") + endpoint.search, endpoint)
+    : undefined
 
 /** The agent's diagnostics path beside `/debugger/v2/input`; otherwise the snapshot endpoint itself. */
 export const diagnosticsEndpointFor = (endpoint: URL): URL =>
@@ -52,7 +61,7 @@ export const uploaderConfig = (
     maxAttempts: 5,
     backoffBase: Duration.millis(100),
     requestTimeout: Duration.seconds(10),
-    gzip: true,
+    gzip: false,
     ...overrides
   }
 }
@@ -68,10 +77,15 @@ export interface UploadStats {
   readonly retries: number
   readonly bytesRaw: number
   readonly bytesSent: number
+  /** The snapshot URL in use: the configured one, or the older agent's path after a 404 (remembered). */
+  readonly snapshotEndpoint: string
+  /** The last failed attempt, e.g. `connection refused (127.0.0.1:8126)`. */
+  readonly lastError: string | undefined
 }
 
 export const emptyStats: UploadStats = {
-  enqueued: 0, dropped: 0, delivered: 0, failed: 0, batches: 0, retries: 0, bytesRaw: 0, bytesSent: 0
+  enqueued: 0, dropped: 0, delivered: 0, failed: 0, batches: 0, retries: 0, bytesRaw: 0, bytesSent: 0,
+  snapshotEndpoint: "", lastError: undefined
 }
 
 export class Uploader extends Context.Tag("dd-agent-effect/debugger/Uploader")<Uploader, {

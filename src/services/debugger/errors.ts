@@ -31,14 +31,30 @@ export class UnknownProcess extends Schema.TaggedError<UnknownProcess>()("Unknow
 
 export type SnapshotEncodeError = SnapshotTooLarge | UnknownProcess
 
-/** One HTTP attempt failed; `retryable` decides whether the uploader tries again. */
+/**
+ * One HTTP attempt failed; `retryable` decides whether the uploader tries again: network failures,
+ * timeouts, 408, 429 and 5xx are retried, other 4xx are not (the same request would fail the same way).
+ */
 export class UploadError extends Schema.TaggedError<UploadError>()("UploadError", {
   status: Schema.optional(Schema.Number),
-  reason: Schema.Literal("Status", "Network"),
+  reason: Schema.Literal("Status", "ConnectionRefused", "Timeout", "Network"),
   detail: Schema.String
 }) {
   get retryable(): boolean {
-    return this.reason === "Network" || this.status === 429 || (this.status !== undefined && this.status >= 500)
+    if (this.reason !== "Status") return true
+    return this.status === 408 || this.status === 429 || (this.status !== undefined && this.status >= 500)
+  }
+  override get message(): string {
+    switch (this.reason) {
+      case "Status":
+        return `HTTP ${this.status}${this.detail === "" ? "" : `: ${this.detail}`}`
+      case "ConnectionRefused":
+        return `connection refused (${this.detail})`
+      case "Timeout":
+        return `no response within ${this.detail}`
+      case "Network":
+        return this.detail
+    }
   }
 }
 
