@@ -13,12 +13,17 @@ import type { LogMessage } from "../services/logs/LogMessage.js"
 import { LogsSender, type LogsSenderService, type SendReport } from "../services/logs/Sender.js"
 import { makeSenderConfig } from "../services/logs/SenderConfig.js"
 import { SenderConfigError } from "../services/logs/senderErrors.js"
+import { readTlsFiles } from "../layers/logs/TlsFiles.js"
 import { parseHostPort, UsageError } from "./hostPort.js"
 
 export class LogsSendIncomplete extends Data.TaggedError("LogsSendIncomplete")<{ readonly message: string }> {}
 
 const endpoint = Options.text("endpoint").pipe(Options.withDescription("intake HOST:PORT"))
 const insecure = Options.boolean("insecure").pipe(Options.withDescription("plaintext HTTP/2 (loopback only); TLS otherwise"))
+const tlsCa = Options.file("tls-ca", { exists: "yes" }).pipe(Options.withDescription("PEM CA bundle the intake's certificate must chain to (default: the system roots)"), Options.optional)
+const tlsCert = Options.file("tls-cert", { exists: "yes" }).pipe(Options.withDescription("PEM client certificate, for an intake that requires one (with --tls-key)"), Options.optional)
+const tlsKey = Options.file("tls-key", { exists: "yes" }).pipe(Options.withDescription("PEM private key of --tls-cert"), Options.optional)
+const tlsServerName = Options.text("tls-server-name").pipe(Options.withDescription("the name the intake's certificate carries, when it differs from the --endpoint host"), Options.optional)
 const apiKey = Options.redacted("api-key").pipe(
   Options.withDescription("API key sent as dd-api-key (default: $DD_API_KEY)"),
   Options.withFallbackConfig(Config.redacted("DD_API_KEY")),
@@ -96,7 +101,7 @@ const summary = (report: SendReport, counters: Counters) => ({
 
 export const logsSendCommand = Command.make(
   "send",
-  { endpoint, insecure, apiKey, workers, compression, compressionLevel, batchMaxEntries, patterns, tags, service, source, status, shutdownTimeout, files },
+  { endpoint, insecure, tlsCa, tlsCert, tlsKey, tlsServerName, apiKey, workers, compression, compressionLevel, batchMaxEntries, patterns, tags, service, source, status, shutdownTimeout, files },
   (args) =>
     Effect.gen(function*() {
       const { host, port } = yield* parseHostPort(args.endpoint, "--endpoint")
@@ -121,6 +126,12 @@ export const logsSendCommand = Command.make(
         machine: { shutdownTimeoutMs: args.shutdownTimeout }
       })
       if (config instanceof SenderConfigError) return yield* new UsageError({ message: `--${config.setting}: ${config.message}` })
+      const tls = yield* readTlsFiles({
+        caFile: Option.getOrUndefined(args.tlsCa),
+        certFile: Option.getOrUndefined(args.tlsCert),
+        keyFile: Option.getOrUndefined(args.tlsKey),
+        serverName: Option.getOrUndefined(args.tlsServerName)
+      })
       const template = { tags: tagList, status: Option.getOrUndefined(args.status) }
       const counters: Counters = { linesRead: 0 }
 
@@ -158,7 +169,7 @@ export const logsSendCommand = Command.make(
         return report
       }).pipe(
         Effect.scoped,
-        Effect.provide(layerSenderGrpc(config, { host, port, apiKey: key, insecure: args.insecure })),
+        Effect.provide(layerSenderGrpc(config, { host, port, apiKey: key, insecure: args.insecure, tls })),
         Effect.onInterrupt(() =>
           Effect.sync(() => {
             if (interrupted === undefined) return

@@ -130,5 +130,14 @@ process_config:
       { path: "logs_config.batch_wait", where: "agent.yaml:2", message: "expected a duration in seconds, at least 0.001" }
     ])
   })
+
+  it("TLS settings: a client certificate needs its key, and none of them go with insecure", () => {
+    expect(errorOf("api_key: k\nlogs_config:\n  stream_endpoint: i.example:443\n  tls_cert_file: c.pem\n").issues).toEqual([
+      { path: "logs_config.tls_cert_file", where: "agent.yaml:4", message: "a client certificate needs both tls_cert_file and tls_key_file" }
+    ])
+    expect(errorOf("logs_config:\n  insecure: true\n  tls_ca_file: ca.pem\n").issues).toEqual([
+      { path: "logs_config.insecure", where: "agent.yaml:2", message: "the tls_* settings need TLS: remove insecure" }
+    ])
+  })
 })
 

@@ -22,6 +22,7 @@ import { type InputListenError, pumpReadable, serveTcpInput } from "../inputs/St
 import { layerRotatingFile } from "../logs/IntakeOutputRotating.js"
 import { IntakeServer, layerIntakeServer } from "../logs/IntakeServer.js"
 import { layerSenderGrpc } from "../logs/SenderLive.js"
+import { readTlsFiles } from "../logs/TlsFiles.js"
 import { AgentComponents } from "./AgentComponents.js"
 
 export interface LogsStatus {
@@ -101,7 +102,8 @@ const layerSender = (settings: AgentSettings) =>
     const config = makeSenderConfig(settings.logs.sender)
     if (config instanceof SenderConfigError) return yield* config
     const ep = yield* LogsEndpoint
-    return layerSenderGrpc(config, { host: ep.host, port: ep.port, apiKey: ep.apiKey, insecure: ep.insecure })
+    const tls = ep.insecure ? undefined : yield* readTlsFiles(settings.logs.tls)
+    return layerSenderGrpc(config, { host: ep.host, port: ep.port, apiKey: ep.apiKey, insecure: ep.insecure, tls })
   }))
 
 const make = (settings: AgentSettings) =>

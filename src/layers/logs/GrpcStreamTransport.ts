@@ -16,6 +16,8 @@ export interface GrpcTransportOptions {
   readonly apiKey: Redacted.Redacted<string>
   /** Plaintext HTTP/2; only for loopback or trusted networks. TLS otherwise. */
   readonly insecure: boolean
+  /** TLS settings for a real endpoint (ignored with `insecure`): see `GrpcTls`. */
+  readonly tls?: GrpcTls | undefined
   readonly encoding: ContentEncoding
   readonly connectTimeoutMs?: number
   /**
@@ -29,7 +31,26 @@ export interface GrpcTransportOptions {
   readonly originVersion?: string
 }
 
+/** TLS for the channel: a CA bundle instead of the system roots, a client certificate, a server name override. */
+export interface GrpcTls {
+  /** PEM CA certificates the server's certificate must chain to (default: the system roots). */
+  readonly ca?: Buffer | undefined
+  /** PEM client certificate chain and its private key, for servers that require one (both or neither). */
+  readonly cert?: Buffer | undefined
+  readonly key?: Redacted.Redacted<Buffer> | undefined
+  /** The name the server's certificate must carry (and the `:authority`), when it differs from the host. */
+  readonly serverName?: string | undefined
+}
+
+export const channelCredentials = (o: GrpcTransportOptions): grpc.ChannelCredentials =>
+  o.insecure
+    ? grpc.credentials.createInsecure()
+    : grpc.credentials.createSsl(o.tls?.ca ?? null, o.tls?.key === undefined ? null : Redacted.value(o.tls.key), o.tls?.cert ?? null)
+
 export const channelOptions = (o: GrpcTransportOptions): grpc.ChannelOptions => ({
+  ...(o.insecure || o.tls?.serverName === undefined
+    ? {}
+    : { "grpc.ssl_target_name_override": o.tls.serverName, "grpc.default_authority": o.tls.serverName }),
   "grpc.keepalive_time_ms": o.keepaliveTimeMs ?? 300_000,
   "grpc.keepalive_timeout_ms": o.keepaliveTimeoutMs ?? 20_000,
   "grpc.keepalive_permit_without_calls": 0,
@@ -55,7 +76,7 @@ const toFailure = (e: unknown): StreamFailure => {
 export const makeGrpcStreamTransport = (o: GrpcTransportOptions) =>
   Effect.gen(function*() {
     const target = `${o.host.includes(":") ? `[${o.host}]` : o.host}:${o.port}`
-    const credentials = o.insecure ? grpc.credentials.createInsecure() : grpc.credentials.createSsl()
+    const credentials = channelCredentials(o)
     const client = yield* Effect.acquireRelease(
       Effect.sync(() => new StatefulLogsClient(target, credentials, channelOptions(o))),
       (c) => Effect.sync(() => c.close())

@@ -48,6 +48,13 @@ export const LogsConfig = Schema.Struct({
   stream_endpoint: Schema.optional(HostPort),
   /** Plaintext gRPC (loopback or a trusted network). */
   insecure: Schema.optional(Schema.Boolean),
+  /** PEM CA bundle the endpoint's certificate must chain to (default: the system roots). */
+  tls_ca_file: Schema.optional(Schema.String),
+  /** PEM client certificate and key, for an endpoint that requires one (both or neither). */
+  tls_cert_file: Schema.optional(Schema.String),
+  tls_key_file: Schema.optional(Schema.String),
+  /** The name the endpoint's certificate carries, when it differs from the stream_endpoint host. */
+  tls_server_name: Schema.optional(Schema.String),
   /** Only the stateful gRPC stream is implemented; the key exists for datadog.yaml compatibility. */
   transport: Schema.optional(Schema.Literal("grpc")),
   stream_lifetime: Schema.optional(Duration),
@@ -69,7 +76,14 @@ export const LogsConfig = Schema.Struct({
   embedded_intake_output_max_bytes: Schema.optional(FileBytes),
   /** Rotated files of the embedded intake's output kept (`FILE.1` … `FILE.N`). */
   embedded_intake_output_keep: Schema.optional(KeepCount)
-})
+}).pipe(Schema.filter((c) => {
+  const tls = c.tls_ca_file ?? c.tls_cert_file ?? c.tls_key_file ?? c.tls_server_name
+  if (tls !== undefined && c.insecure === true) return { path: ["insecure"], message: "the tls_* settings need TLS: remove insecure" }
+  if ((c.tls_cert_file === undefined) !== (c.tls_key_file === undefined)) {
+    return { path: [c.tls_cert_file === undefined ? "tls_key_file" : "tls_cert_file"], message: "a client certificate needs both tls_cert_file and tls_key_file" }
+  }
+  return true
+}))
 
 export const ProcessConfig = Schema.Struct({
   enabled: Schema.optional(Schema.Boolean),

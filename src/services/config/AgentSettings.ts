@@ -22,6 +22,8 @@ export interface AgentSettings {
     /** `undefined`: start the embedded reference intake on loopback. */
     readonly endpoint: Endpoint | undefined
     readonly insecure: boolean
+    /** TLS files and server name for the endpoint (paths; read when the sender starts). */
+    readonly tls: { readonly caFile?: string | undefined; readonly certFile?: string | undefined; readonly keyFile?: string | undefined; readonly serverName?: string | undefined }
     readonly sender: SenderConfigInput
     readonly registryPath: string
     readonly embeddedIntakeOutput: string
@@ -84,6 +86,7 @@ export const resolveSettings = (c: AgentConfigFile): AgentSettings => {
       enabled: c.logs_enabled ?? true,
       endpoint: lc.stream_endpoint,
       insecure: lc.insecure ?? false,
+      tls: { caFile: lc.tls_ca_file, certFile: lc.tls_cert_file, keyFile: lc.tls_key_file, serverName: lc.tls_server_name },
       sender,
       registryPath: lc.registry_path ?? `${dir}/registry.json`,
       embeddedIntakeOutput: lc.embedded_intake_output ?? `${dir}/intake.jsonl`,
