@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import * as fc from "fast-check"
 import { LineSplitter } from "../../src/services/inputs/LineSplitter.js"
-import { AckWindow } from "../../src/services/inputs/AckWindow.js"
+import { AckRanges } from "../../src/services/inputs/AckRanges.js"
 
 const split = (chunks: ReadonlyArray<string | Buffer>, max = 1024, offset = 0) => {
   const s = new LineSplitter(offset, max)
@@ -58,21 +58,38 @@ describe("LineSplitter", () => {
   })
 })
 
-describe("AckWindow", () => {
-  it("commits only over a contiguous run of settled lines, whatever the ack order", () => {
-    const w = new AckWindow(100)
-    const a = w.track(110)
-    const b = w.track(120)
-    const c = w.track(130)
-    expect(w.ack(b)).toBeUndefined()
-    expect(w.committedOffset).toBe(100)
-    expect(w.ack(a)).toBe(120)
-    expect(w.ack(a)).toBeUndefined() // a second ack changes nothing
-    expect(w.outstanding).toBe(1)
-    expect(w.ack(c)).toBe(130)
-    w.restart(0)
-    expect(w.committedOffset).toBe(0)
-    expect(w.ack(w.track(5))).toBe(5)
+describe("AckRanges", () => {
+  it("commits only over a contiguous run of settled ranges, whatever the order they settle in", () => {
+    const r = new AckRanges(100)
+    expect(r.settle(110, 120)).toBeUndefined()
+    expect(r.settle(120, 130)).toBeUndefined()
+    expect(r.committedOffset).toBe(100)
+    expect(r.waiting).toBe(2)
+    expect(r.settle(100, 110)).toBe(130)
+    expect(r.waiting).toBe(0)
+    expect(r.settle(100, 110)).toBeUndefined() // settling again changes nothing
+    expect(r.settle(130, 140)).toBe(140)
+  })
+
+  it("property: any order of settling a tiling ends at its end, never committing past a gap", () => {
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 30 }).chain((sizes) =>
+        fc.tuple(fc.constant(sizes), fc.shuffledSubarray(sizes.map((_, i) => i), { minLength: sizes.length, maxLength: sizes.length }))),
+      ([sizes, order]) => {
+        const bounds = [7]
+        for (const s of sizes) bounds.push(bounds.at(-1)! + s)
+        const r = new AckRanges(7)
+        const settled = new Set<number>()
+        for (const i of order) {
+          r.settle(bounds[i]!, bounds[i + 1]!)
+          settled.add(i)
+          let k = 0
+          while (settled.has(k)) k++
+          expect(r.committedOffset).toBe(bounds[k])
+        }
+        expect(r.committedOffset).toBe(bounds.at(-1))
+      }
+    ), { numRuns: 200 })
   })
 })
 

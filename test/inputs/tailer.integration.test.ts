@@ -5,23 +5,30 @@ import * as Path from "node:path"
 import { Chunk, Duration, Effect, Exit, Fiber, Layer, Queue, Scope } from "effect"
 import { type FileInputOptions, runFileInput, type TailEvent, type TailerSettings } from "../../src/layers/inputs/FileTailer.js"
 import { layerRegistryStore, makeRegistryStore, RegistryStore, writeAtomically } from "../../src/layers/inputs/RegistryStore.js"
-import type { InputLine } from "../../src/services/inputs/InputLine.js"
+import type { InputLine, SourcePosition } from "../../src/services/inputs/InputLine.js"
 import { parseRegistry } from "../../src/services/inputs/Registry.js"
 
 const fast: TailerSettings = { pollInterval: "20 millis", scanInterval: "50 millis", maxLineBytes: 1024, readChunkBytes: 64, rotationGrace: "100 millis" }
 
 const tmpDir = () => Fs.mkdtempSync(Path.join(Os.tmpdir(), "tailer-"))
 
-/** Runs a file input in its own scope, collecting lines in a queue; acks every line as it arrives if asked. */
+/**
+ * Runs a file input in its own scope, collecting lines in a queue; settles every chunk as it arrives if asked
+ * (else `settle(lines)` reports the positions of the chunks those lines complete, as the sender would).
+ */
 const startTailer = (registryPath: string, input: FileInputOptions, autoAck: boolean, settings: Partial<TailerSettings> = {}) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     const lines = yield* Queue.unbounded<InputLine>()
     const events = yield* Queue.unbounded<TailEvent>()
     const ctx = yield* Scope.extend(Layer.build(layerRegistryStore(registryPath)), scope)
-    const reader = yield* runFileInput(input, (batch) =>
+    const registry = ctx.unsafeMap.get(RegistryStore.key) as RegistryStore["Type"]
+    const chunks: Array<{ readonly lines: ReadonlyArray<InputLine>; readonly position: SourcePosition }> = []
+    const reader = yield* runFileInput(input, (batch, position) =>
       Effect.sync(() => {
-        for (const l of batch) if (autoAck) l.onAck?.()
+        if (position === undefined) throw new Error("a file chunk without a position")
+        if (autoAck) registry.acknowledge([position])
+        else chunks.push({ lines: batch, position })
       }).pipe(Effect.zipRight(Queue.offerAll(lines, batch))), { ...fast, ...settings, onEvent: (e) => Queue.unsafeOffer(events, e) }).pipe(
       Effect.provide(ctx),
       Effect.forkIn(scope)
@@ -50,7 +57,14 @@ const startTailer = (registryPath: string, input: FileInputOptions, autoAck: boo
       lines,
       /** Ends reading only; the registry stays open (as in an orderly agent stop). */
       stopReading: Fiber.interrupt(reader),
-      stop: Scope.close(scope, Exit.void), registry: ctx.unsafeMap.get(RegistryStore.key) as RegistryStore["Type"] }
+      /** Settles the chunks whose lines are all among `settled`, in the order given. */
+      settle: (settled: ReadonlyArray<InputLine>) => {
+        const set = new Set(settled)
+        for (const c of chunks) if (c.lines.every((l) => set.has(l))) registry.acknowledge([c.position])
+      },
+      stop: Scope.close(scope, Exit.void),
+      registry
+    }
   })
 
 const texts = (ls: ReadonlyArray<InputLine>) => ls.map((l) => l.text)
@@ -140,7 +154,7 @@ describe("file tailing", () => {
       Fs.appendFileSync(f, "a\nb\n")
       const got = yield* t.take(2)
       yield* t.stopReading
-      got.forEach((l) => l.onAck!())
+      t.settle(got)
       assert.strictEqual(t.registry.get(f)?.offset, 4)
       yield* t.stop
     }))
@@ -164,7 +178,7 @@ describe("file tailing", () => {
         return opened.has(old) && opened.has(a)
       })
       assert.strictEqual(t.registry.get(old)?.offset, 0, "nothing was acknowledged yet")
-      got.forEach((l) => l.onAck!())
+      t.settle(got)
       assert.strictEqual(t.registry.get(old)?.offset, 8, "acks of lines read under the old name count for the new one")
       assert.notStrictEqual(t.registry.get(a)?.ino, t.registry.get(old)?.ino)
       yield* t.stop
@@ -191,12 +205,16 @@ describe("file tailing", () => {
       Fs.writeFileSync(f, "")
       const t1 = yield* startTailer(registry, { path: f }, false)
       yield* t1.event("Opened")
-      Fs.appendFileSync(f, "l1\nl2\nl3\nl4\n")
-      const got = yield* t1.take(4)
-      // Acks arrive out of order; only the contiguous prefix (l1, l2) counts.
-      got[1]!.onAck!()
-      got[0]!.onAck!()
-      got[3]!.onAck!()
+      // Three chunks: [l1, l2], [l3], [l4].
+      Fs.appendFileSync(f, "l1\nl2\n")
+      const a = yield* t1.take(2)
+      Fs.appendFileSync(f, "l3\n")
+      yield* t1.take(1)
+      Fs.appendFileSync(f, "l4\n")
+      const c = yield* t1.take(1)
+      // Settled out of order; only the contiguous prefix (l1, l2) counts.
+      t1.settle(c)
+      t1.settle(a)
       yield* t1.stop
       const saved = parseRegistry(Fs.readFileSync(registry, "utf8"))
       assert.strictEqual(saved._tag, "Right")

@@ -47,20 +47,31 @@ const expectSame = (got: ReadonlyArray<ReconstructedLog>, want: ReadonlyArray<Lo
 }
 
 describe("Batcher", () => {
-  it("settles logs: a rejected log at once, an accepted one through its batch's onAcked, in order", () => {
+  it("chunk positions ride with the batch holding the chunk's last log; with nothing to wait for they settle at once", () => {
     const { batcher } = make({ maxEntries: 2, maxContentBytes: 50 })
-    const outcomes: Array<string> = []
-    const log = (content: string, tags: ReadonlyArray<string> = []): LogMessage => ({
-      content, timestamp: 1, tags, onDone: (o) => outcomes.push(`${content}:${o}`)
-    })
-    assert.isUndefined(batcher.add(log("a")))
+    const log = (content: string, tags: ReadonlyArray<string> = []): LogMessage => ({ content, timestamp: 1, tags })
+    const pos = (source: number, start: number, end: number) => ({ source, start, end })
+    // Chunk 1: every log rejected, nothing pending: settled at once.
     assert.instanceOf(batcher.add(log("comma", ["x:1,y:2"])), LogRejected)
     assert.instanceOf(batcher.add(log("x".repeat(60))), LogRejected)
+    batcher.markPosition(pos(1, 0, 80))
+    assert.deepStrictEqual(batcher.takeSettled(), [pos(1, 0, 80)])
+    // Chunk 2 ends in the open batch; chunk 3's last log seals a batch (2 entries): it rides with that one.
+    assert.isUndefined(batcher.add(log("a")))
+    batcher.markPosition(pos(1, 80, 82))
     assert.isUndefined(batcher.add(log("b")))
-    assert.deepStrictEqual(outcomes, ["comma:rejected", `${"x".repeat(60)}:rejected`])
+    batcher.markPosition(pos(1, 82, 84))
+    // Chunk 4: rejected, but a sealed batch waits: it rides with that batch too, after chunk 3.
+    assert.instanceOf(batcher.add(log("y".repeat(60))), LogRejected)
+    batcher.markPosition(pos(1, 84, 145))
+    assert.isUndefined(batcher.add(log("c")))
+    batcher.markPosition(pos(2, 0, 2))
     batcher.flush()
-    for (const payload of batcher.takeSealed()) payload.onAcked.forEach((done) => done("acked"))
-    assert.deepStrictEqual(outcomes.slice(2), ["a:acked", "b:acked"])
+    assert.deepStrictEqual(batcher.takeSettled(), [])
+    assert.deepStrictEqual(batcher.takeSealed().map((p) => p.positions), [
+      [pos(1, 80, 82), pos(1, 82, 84), pos(1, 84, 145)],
+      [pos(2, 0, 2)]
+    ])
   })
 
   it("flushes at max entries; every batch decodes byte-exact on its own delta state (zstd)", () => {
@@ -138,7 +149,7 @@ describe("Dictionary eviction and the inflight snapshot", () => {
 
   it("snapshot holds the acknowledged state only, in a deterministic order (patterns, then dict by id)", () => {
     const tracker = new InflightTracker({ maxPayloads: 3, maxBytes: 1 << 20 })
-    const payload = (seq: number, stateChanges: Payload["stateChanges"]): Payload => ({ seq, data: new Uint8Array(10), uncompressedBytes: 10, logCount: 1, stateChanges, stateRefs: [], onAcked: [] })
+    const payload = (seq: number, stateChanges: Payload["stateChanges"]): Payload => ({ seq, data: new Uint8Array(10), uncompressedBytes: 10, logCount: 1, stateChanges, stateRefs: [], positions: [] })
     tracker.append(payload(1, [
       { _tag: "DictEntryDefine", id: 2, value: "d2" },
       { _tag: "PatternDefine", patternId: 2, template: "p2", paramCount: 0, posList: [] },
@@ -155,7 +166,7 @@ describe("Dictionary eviction and the inflight snapshot", () => {
   })
 
   it("bounds inflight by count and by bytes", () => {
-    const p = (seq: number, bytes: number): Payload => ({ seq, data: new Uint8Array(bytes), uncompressedBytes: bytes, logCount: 1, stateChanges: [], stateRefs: [], onAcked: [] })
+    const p = (seq: number, bytes: number): Payload => ({ seq, data: new Uint8Array(bytes), uncompressedBytes: bytes, logCount: 1, stateChanges: [], stateRefs: [], positions: [] })
     const byCount = new InflightTracker({ maxPayloads: 2, maxBytes: 1000 })
     byCount.append(p(1, 1))
     assert.isTrue(byCount.hasSpace)

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Metric, Scope, TestClock } from "effect"
+import { Cause, Effect, Exit, Fiber, Metric, Queue, Scope, TestClock } from "effect"
+import type { SourcePosition } from "../../src/services/logs/LogMessage.js"
 import * as M from "../../src/services/logs/metrics.js"
 import { type FakeStream, makeFakeTransport } from "../../src/layers/logs/FakeStreamTransport.js"
 import type { SenderConfigInput } from "../../src/services/logs/SenderConfig.js"
@@ -45,6 +46,31 @@ const stream = (fake: { streams: ReadonlyArray<FakeStream> }, n: number) =>
 const dataLogs = (s: FakeStream) => s.batches.filter((b) => b.batchId > 0).flatMap((b) => b.logs.map((l) => l.message))
 
 describe("StreamWorker with the fake transport", () => {
+  it.scoped("chunk positions come back as data on the acknowledgement queue once their batches are acknowledged", () =>
+    Effect.gen(function*() {
+      const fake = yield* makeFakeTransport({ autoAck: false })
+      const acknowledged = yield* Queue.bounded<SourcePosition>(16)
+      const worker = yield* makeStreamWorker(config(base), 0, acknowledged).pipe(Effect.provide(fake.layer))
+      const logs = makeLogs(25)
+      // Batches of 10: chunk a ends in batch 1, chunk b in batch 3 (sealed at shutdown).
+      yield* worker.offer(logs.slice(0, 8), { source: 1, start: 0, end: 80 })
+      yield* worker.offer(logs.slice(8, 25), { source: 1, start: 80, end: 250 })
+      const s = yield* stream(fake, 1)
+      yield* until("two batches sent", () => s.batches.filter((b) => b.batchId > 0).length >= 2)
+      assert.strictEqual(yield* Queue.size(acknowledged), 0, "nothing settles before an ack")
+      s.ack(0)
+      s.ack(1)
+      const first = yield* Queue.take(acknowledged)
+      assert.deepStrictEqual(first, { source: 1, start: 0, end: 80 })
+      const shutdown = yield* Effect.fork(worker.shutdown)
+      yield* until("the last batch sent", () => s.batches.filter((b) => b.batchId > 0).length === 3)
+      s.ack(2)
+      assert.strictEqual(yield* Queue.size(acknowledged), 0, "chunk b is not settled until its last batch is")
+      s.ack(3)
+      assert.deepStrictEqual(yield* Queue.take(acknowledged), { source: 1, start: 80, end: 250 })
+      assert.strictEqual((yield* Fiber.join(shutdown)).acked, 25)
+    }))
+
   it.scoped("delivers logs byte-exact, acks them and half-closes on shutdown", () =>
     Effect.gen(function*() {
       const { fake, worker } = yield* setup({}, true)
@@ -277,11 +303,15 @@ describe("StreamWorker with the fake transport", () => {
   it.scoped("a crashed worker shows failed, and its report is never complete, even with nothing left unacked", () =>
     Effect.gen(function*() {
       const { fake, worker } = yield* setup({}, true)
-      // The defect comes from an acknowledgement callback: the acked batch has left the tracker, so nothing
-      // is left unacked when the driver dies.
-      yield* worker.offer(makeLogs(1).map((l) => ({ ...l, onDone: () => { throw new Error("callback bug") } })))
+      // The batch is sent and acked; then the transport throws on the next stream's snapshot: the driver
+      // dies with nothing left unacked.
+      yield* worker.offer(makeLogs(1))
       yield* stream(fake, 1)
-      yield* TestClock.adjust("6 seconds") // the batch's max wait: it is sent, acked, and the callback throws
+      yield* TestClock.adjust("6 seconds") // the batch's max wait: it is sent and acked
+      yield* until("the batch acked", () => fake.received().length === 1)
+      fake.throwOnSend = true
+      yield* TestClock.adjust("70 seconds") // past the stream lifetime: rotation, a new stream, its snapshot throws
+      yield* stream(fake, 2)
       const report = yield* worker.shutdown
       assert.deepStrictEqual([report.unacked, report.reason], [0, "failed"])
       assert.strictEqual((yield* worker.status).phase, "failed")

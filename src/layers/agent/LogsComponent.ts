@@ -8,7 +8,7 @@
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, Redacted, Ref } from "effect"
+import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, Queue, Redacted, Ref } from "effect"
 import type { AgentSettings } from "../../services/config/AgentSettings.js"
 import type { InputLine, LineSink } from "../../services/inputs/InputLine.js"
 import type { LogMessage } from "../../services/logs/LogMessage.js"
@@ -58,8 +58,7 @@ export class LogsOutputDirError extends Data.TaggedError("LogsOutputDirError")<{
 const toMessage = (line: InputLine, globalTags: ReadonlyArray<string>): LogMessage => ({
   content: line.text,
   timestamp: line.timestamp,
-  tags: globalTags.length === 0 ? line.tags : [...line.tags, ...globalTags],
-  onDone: line.onAck === undefined ? undefined : () => line.onAck!()
+  tags: globalTags.length === 0 ? line.tags : [...line.tags, ...globalTags]
 })
 
 /** The embedded default: a reference intake in this process, on loopback, with a key of this run. */
@@ -118,12 +117,20 @@ const make = (settings: AgentSettings) =>
     const state = yield* Ref.make<"running" | "stopping" | "stopped">("running")
     const report = yield* Ref.make<SendReport | undefined>(undefined)
 
-    const sink: LineSink = (lines) =>
+    const sink: LineSink = (lines, position) =>
       Ref.update(linesRead, (n) => n + lines.length).pipe(
-        Effect.zipRight(sender.send(lines.map((l) => toMessage(l, settings.tags)))),
+        Effect.zipRight(sender.send(lines.map((l) => toMessage(l, settings.tags)), position)),
         // Once the sender has stopped, nothing more is taken: the input ends here and its lines stay unacked.
         Effect.catchTag("SenderStopped", () => Ref.update(linesNotSent, (n) => n + lines.length).pipe(Effect.zipRight(Effect.interrupt)))
       )
+
+    // Acknowledgements flow back as data: settled positions advance the offset registry, in this fiber.
+    yield* Queue.takeBetween(sender.acknowledged, 1, 1024).pipe(
+      Effect.flatMap((positions) => Effect.sync(() => registry.acknowledge(positions))),
+      Effect.forever,
+      Effect.interruptible,
+      Effect.forkScoped
+    )
 
     const inputs = yield* FiberSet.make()
     const described: Array<{ type: string; target: string }> = []
@@ -177,6 +184,7 @@ const make = (settings: AgentSettings) =>
       yield* Ref.set(state, "stopping")
       yield* FiberSet.clear(inputs)
       const r = yield* sender.shutdown
+      registry.acknowledge(yield* Queue.takeAll(sender.acknowledged))
       yield* registry.flush.pipe(Effect.catchAll((e) => Effect.logError(e.message)))
       yield* Ref.set(report, r)
       yield* Ref.set(state, "stopped")

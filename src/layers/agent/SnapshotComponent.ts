@@ -59,7 +59,9 @@ const make = (captureDir: string, settings: AgentSettings["debugger"]) =>
         yield* Effect.logError("snapshot pipeline stopped", why)
         yield* components.finished("dynamic_instrumentation", { complete: false, summary: { failure: why } })
       })
-    yield* runFileInput({ path: Path.join(captureDir, "*.jsonl"), startPosition: "beginning" }, (lines) =>
+    // A chunk is settled once each of its lines was handed to the pipeline or rejected: its position then
+    // advances the capture files' registry.
+    yield* runFileInput({ path: Path.join(captureDir, "*.jsonl"), startPosition: "beginning" }, (lines, position) =>
       Effect.forEach(lines, (line) => {
         const event = decodeEventLine(line.text, 0)
         const handled = Either.isLeft(event)
@@ -67,8 +69,10 @@ const make = (captureDir: string, settings: AgentSettings["debugger"]) =>
           : Effect.asVoid(pipeline.submit(event.right)).pipe(
             Effect.catchAllDefect((d) => rejectLine(line, "Error", `internal error: ${d instanceof Error ? d.message : String(d)}`))
           )
-        return Effect.ensuring(handled, Effect.sync(() => line.onAck?.()))
-      }, { discard: true })).pipe(
+        return handled
+      }, { discard: true }).pipe(
+        Effect.zipRight(Effect.sync(() => position !== undefined && registry.acknowledge([position])))
+      )).pipe(
       Effect.provideService(RegistryStore, registry),
       Effect.onExit(stopped),
       Effect.interruptible,

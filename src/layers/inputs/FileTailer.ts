@@ -1,17 +1,18 @@
 /**
  * Tails the files matching a glob: new files are picked up on each scan, appends are read as they come,
- * rotation by rename (the path now names another file) and truncation are followed, and every line carries
- * an acknowledgement callback that advances the file's offset in the registry. One fiber per file, in a
- * FiberMap owned by the tailer's scope; each file handle is closed by the scope that opened it.
+ * rotation by rename (the path now names another file) and truncation are followed. Each chunk of lines goes
+ * to the sink with its position (the file's source id and the byte range it covers); whoever consumes the
+ * chunks reports settled positions to the registry (`RegistryStore.acknowledge`), which advances the file's
+ * offset. One fiber per file, in a FiberMap owned by the tailer's scope; each file handle is closed by the
+ * scope that opened it.
  */
 import * as Fs from "node:fs"
 import * as FsP from "node:fs/promises"
 import { Clock, Duration, Effect, FiberMap, Metric, Schedule } from "effect"
-import { AckWindow } from "../../services/inputs/AckWindow.js"
 import { type InputLine, inputTags, type LineSink } from "../../services/inputs/InputLine.js"
 import { LineSplitter } from "../../services/inputs/LineSplitter.js"
-import { type Fingerprint, fingerprintBytes, fingerprintOf, resumeOffset } from "../../services/inputs/Registry.js"
-import { RegistryStore } from "./RegistryStore.js"
+import { fingerprintBytes, fingerprintOf, resumeOffset } from "../../services/inputs/Registry.js"
+import { type FileSource, RegistryStore } from "./RegistryStore.js"
 
 export interface FileInputOptions {
   readonly path: string
@@ -71,10 +72,10 @@ const readHead = (handle: FsP.FileHandle, size: number) =>
   })
 
 /**
- * Where reading of one file stands: its line splitter, its acknowledgement window, and the path whose
- * registry entry its acknowledgements advance. A file renamed to another path the glob matches
- * (`app.log` → `app.log.1` with `*.log*`) keeps its cursor: the new path's tailer adopts it, so the file is
- * read once and the acknowledgements of lines read under the old name still count.
+ * Where reading of one file stands: its line splitter, the source the registry tracks its progress by, and
+ * where the last chunk handed out ended. A file renamed to another path the glob matches (`app.log` →
+ * `app.log.1` with `*.log*`) keeps its cursor: the new path's tailer adopts it and tracks its source under the
+ * new name, so the file is read once and the acknowledgements of lines read under the old name still count.
  */
 interface FileCursor {
   readonly dev: number
@@ -82,10 +83,10 @@ interface FileCursor {
   /** Creation time: an inode number can be reused by a new file at once; the pair cannot. */
   readonly birthtimeMs: number
   readonly splitter: LineSplitter
-  readonly window: AckWindow
-  /** Of the first bytes; taken again as the file grows, until it covers `fingerprintBytes`. */
-  fingerprint: Fingerprint
-  path: string
+  /** The source the registry knows it by; its fingerprint is taken again as the file grows (to 1 KiB). */
+  source: FileSource
+  /** The end of the last chunk handed to the sink (the next chunk's position starts there). */
+  handedOut: number
   /** When the tailer that had it open let it go (for bounding the handoff table). */
   releasedAt: number
 }
@@ -157,25 +158,17 @@ const tailFile = (
             ino: identity.ino,
             birthtimeMs: st.birthtimeMs,
             splitter: new LineSplitter(start, settings.maxLineBytes),
-            window: new AckWindow(start),
-            fingerprint: fingerprintOf(head),
-            path,
+            source: { id: registry.newSource(), dev: identity.dev, ino: identity.ino, fingerprint: fingerprintOf(head), start },
+            handedOut: start,
             releasedAt: 0
           }
         })()
-        cursor.path = path
-        const { splitter, window } = cursor
-        // Acknowledgements advance the entry of the path the file is read under now, and only while that
-        // entry still names this file (after a rotation the path's entry belongs to the new file). They keep
-        // counting after this scope closes: an orderly stop ends reading first and collects the last acks after.
-        const commit = (offset: number) => {
-          const entry = registry.get(cursor.path)
-          if (entry === undefined || (entry.dev === cursor.dev && entry.ino === cursor.ino)) {
-            registry.set(cursor.path, { offset, dev: cursor.dev, ino: cursor.ino, fingerprint: cursor.fingerprint, updatedAt: Date.now() })
-          }
-        }
+        const { splitter } = cursor
+        // The registry records this file's progress under the path it is read under now. Settled positions
+        // keep advancing it after this scope closes: an orderly stop ends reading first and collects the last
+        // acknowledgements after.
+        registry.track(path, cursor.source)
         const start = splitter.committedPosition
-        registry.set(path, { offset: window.committedOffset, dev: identity.dev, ino: identity.ino, fingerprint: cursor.fingerprint, updatedAt: Date.now() })
         settings.onEvent?.({ _tag: "Opened", path, offset: start })
         let rotatedAt: number | undefined
         for (;;) {
@@ -186,35 +179,31 @@ const tailFile = (
               yield* Effect.logInfo("file truncated; reading from the start").pipe(Effect.annotateLogs({ path }))
               yield* Metric.increment(rotations)
               splitter.reset(0)
-              window.restart(0)
-              cursor.fingerprint = fingerprintOf(new Uint8Array(0))
-              commit(0)
+              // Another source: positions still in flight for the old content advance nothing.
+              cursor.source = { ...cursor.source, id: registry.newSource(), fingerprint: fingerprintOf(new Uint8Array(0)), start: 0 }
+              cursor.handedOut = 0
+              registry.track(path, cursor.source)
               settings.onEvent?.({ _tag: "Truncated", path })
             }
             const { bytesRead } = yield* Effect.tryPromise(() => handle.read(buffer, 0, buffer.length, splitter.position))
             if (bytesRead === 0) break
-            if (cursor.fingerprint.bytes < fingerprintBytes && splitter.position < fingerprintBytes) {
+            if (cursor.source.fingerprint.bytes < fingerprintBytes && splitter.position < fingerprintBytes) {
               // The file is still within the fingerprint's reach: fingerprint what it holds now.
-              cursor.fingerprint = fingerprintOf(yield* readHead(handle, splitter.position + bytesRead))
+              cursor.source = { ...cursor.source, fingerprint: fingerprintOf(yield* readHead(handle, splitter.position + bytesRead)) }
+              registry.track(path, cursor.source)
             }
             const split = splitter.feed(buffer.subarray(0, bytesRead))
             if (split.length === 0) continue
             const now = yield* Clock.currentTimeMillis
-            const lines: Array<InputLine> = split.map((l) => {
-              const seq = window.track(l.endOffset)
-              return {
-                text: l.text,
-                timestamp: now,
-                tags,
-                origin: { file: path, endOffset: l.endOffset },
-                onAck: () => {
-                  const moved = window.ack(seq)
-                  if (moved !== undefined) commit(moved)
-                }
-              }
-            })
+            const lines = new Array<InputLine>(split.length)
+            for (let i = 0; i < split.length; i++) {
+              const l = split[i]!
+              lines[i] = { text: l.text, timestamp: now, tags, origin: { file: path, endOffset: l.endOffset } }
+            }
+            const position = { source: cursor.source.id, start: cursor.handedOut, end: split[split.length - 1]!.endOffset }
+            cursor.handedOut = position.end
             yield* Metric.incrementBy(linesRead, lines.length)
-            yield* sink(lines)
+            yield* sink(lines, position)
           }
           if (rotatedAt !== undefined) {
             // The grace period is over and the old file was drained once more (above): move on.

@@ -1,12 +1,16 @@
 /**
- * The offset registry on disk: loaded once, updated in memory as acknowledgements arrive, and written
+ * The offset registry on disk, and the checkpointer that advances it: inputs `track` the files they read
+ * (each a source with its own id), settled positions arrive as data through `acknowledge`, and a file's entry
+ * advances over the contiguous run of settled bytes. The registry is loaded once, updated in memory, and written
  * atomically (temporary file, fsync, rename) at most once per `flushInterval` and when its scope closes, so a
  * crash mid-write leaves the previous registry intact.
  */
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { Context, Data, Duration, Effect, Either, Layer, Schedule } from "effect"
-import { emptyRegistry, parseRegistry, type RegistryEntry, type RegistryFile } from "../../services/inputs/Registry.js"
+import { AckRanges } from "../../services/inputs/AckRanges.js"
+import type { SourcePosition } from "../../services/inputs/InputLine.js"
+import { emptyRegistry, type Fingerprint, parseRegistry, type RegistryEntry, type RegistryFile } from "../../services/inputs/Registry.js"
 
 export class RegistryError extends Data.TaggedError("RegistryError")<{
   readonly path: string
@@ -14,9 +18,28 @@ export class RegistryError extends Data.TaggedError("RegistryError")<{
   readonly cause?: unknown
 }> {}
 
+/** A file as an input reads it: one source id per file and reading (a truncation starts a new source). */
+export interface FileSource {
+  readonly id: number
+  readonly dev: number
+  readonly ino: number
+  readonly fingerprint: Fingerprint
+  /** Where reading started: the committed offset of a new source. */
+  readonly start: number
+}
+
 export class RegistryStore extends Context.Tag("dd-agent-effect/inputs/RegistryStore")<RegistryStore, {
   readonly get: (file: string) => RegistryEntry | undefined
   readonly set: (file: string, entry: RegistryEntry) => void
+  /** A fresh source id. */
+  readonly newSource: () => number
+  /**
+   * `path` is now read as `source`: its entry records this source's progress from here on (a source already
+   * tracked keeps its progress, e.g. a file handed to another name, or a longer fingerprint).
+   */
+  readonly track: (path: string, source: FileSource) => void
+  /** Settled positions: each advances its source's entry over the contiguous run of settled bytes. */
+  readonly acknowledge: (positions: Iterable<SourcePosition>) => void
   /** Writes the registry now if it changed. */
   readonly flush: Effect.Effect<void, RegistryError>
   readonly snapshot: Effect.Effect<RegistryFile>
@@ -67,6 +90,8 @@ const removeStaleTemporaries = (path: string) =>
     }
   })
 
+const maxSources = 4096
+
 export const makeRegistryStore = (path: string, flushInterval: Duration.DurationInput = "1 second") =>
   Effect.gen(function*() {
     yield* removeStaleTemporaries(path)
@@ -84,6 +109,44 @@ export const makeRegistryStore = (path: string, flushInterval: Duration.Duration
       }
     }
     let dirty = false
+    const write = (file: string, entry: RegistryEntry) => {
+      state[file] = entry
+      dirty = true
+    }
+    // The checkpointer: per source its settled ranges and the path it is read under; per path its source.
+    const sources = new Map<number, { source: FileSource; ranges: AckRanges; path: string }>()
+    const owners = new Map<string, number>()
+    let lastSource = 0
+    const entryOf = (s: FileSource, offset: number): RegistryEntry => ({
+      offset,
+      dev: s.dev,
+      ino: s.ino,
+      fingerprint: s.fingerprint,
+      updatedAt: Date.now()
+    })
+    const track = (path: string, source: FileSource) => {
+      const known = sources.get(source.id)
+      const ranges = known?.ranges ?? new AckRanges(source.start)
+      sources.set(source.id, { source, ranges, path })
+      owners.set(path, source.id)
+      write(path, entryOf(source, ranges.committedOffset))
+      // Sources no path records (rotated away, truncated) may still be handed to another name for a while;
+      // past a bound the oldest of them are forgotten, and their late acknowledgements name nothing.
+      if (sources.size > maxSources) {
+        for (const [id, s] of sources) {
+          if (sources.size <= maxSources) break
+          if (owners.get(s.path) !== id) sources.delete(id)
+        }
+      }
+    }
+    const acknowledge = (positions: Iterable<SourcePosition>) => {
+      for (const p of positions) {
+        const s = sources.get(p.source)
+        if (s === undefined) continue
+        const moved = s.ranges.settle(p.start, p.end)
+        if (moved !== undefined && owners.get(s.path) === p.source) write(s.path, entryOf(s.source, moved))
+      }
+    }
     const snapshot = (): RegistryFile => ({ ...emptyRegistry, files: { ...state } })
     const flush = Effect.suspend(() => {
       if (!dirty) return Effect.void
@@ -101,10 +164,10 @@ export const makeRegistryStore = (path: string, flushInterval: Duration.Duration
     yield* Effect.addFinalizer(() => flush.pipe(Effect.catchAll((e) => Effect.logError(e.message))))
     return RegistryStore.of({
       get: (file) => state[file],
-      set: (file, entry) => {
-        state[file] = entry
-        dirty = true
-      },
+      set: write,
+      newSource: () => ++lastSource,
+      track,
+      acknowledge,
       flush,
       snapshot: Effect.sync(snapshot)
     })

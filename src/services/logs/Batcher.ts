@@ -9,7 +9,7 @@ import { type ContentEncoding } from "./ContentEncoding.js"
 import { encodeBatchData } from "./BatchCodec.js"
 import type { Datum } from "./Datum.js"
 import { DeltaEncoder } from "./DeltaEncoder.js"
-import type { LogMessage } from "./LogMessage.js"
+import type { LogMessage, SourcePosition } from "./LogMessage.js"
 import type { Payload } from "./Payload.js"
 import { LogRejected } from "./senderErrors.js"
 import type { Translator } from "./Translator.js"
@@ -37,7 +37,9 @@ export class Batcher {
   private readonly delta = new DeltaEncoder()
   private readonly scratch: Array<Datum> = []
   private readonly sealed: Array<Payload> = []
-  private onAcked: Array<(outcome: "acked") => void> = []
+  private positions: Array<SourcePosition> = []
+  /** Positions with nothing left to acknowledge (every log of their chunk rejected, nothing pending before). */
+  private readonly settledNow: Array<SourcePosition> = []
 
   constructor(readonly config: BatcherConfig, private readonly translator: Translator) {}
 
@@ -63,29 +65,44 @@ export class Batcher {
     defines.length = 0
     const record = this.translator.translate(msg, defines)
     for (let i = 0; i < defines.length; i++) this.pushState(defines[i]!)
-    if (record instanceof LogRejected) {
-      msg.onDone?.("rejected")
-      return record
-    }
+    if (record instanceof LogRejected) return record
     if (size > this.config.maxContentBytes) {
-      msg.onDone?.("rejected")
       return new LogRejected({
         reason: "TooLarge",
         message: `log of ${size} bytes exceeds the ${this.config.maxContentBytes}-byte batch content limit`
       })
     }
     this.datums.push(this.delta.encode(record))
-    if (msg.onDone !== undefined) this.onAcked.push(msg.onDone)
     this.logs++
     this.contentBytes += size
     if (this.logs >= this.config.maxEntries) this.flush()
     return undefined
   }
 
+  /**
+   * Marks the end of a chunk of logs just added: `position` is settled once everything added so far is. It
+   * rides with the open batch, else with the last batch sealed and not yet taken; with neither (every log of
+   * the chunk was rejected and nothing waits), it is settled at once (`takeSettled`).
+   */
+  markPosition(position: SourcePosition): void {
+    if (this.datums.length > 0) this.positions.push(position)
+    else if (this.sealed.length > 0) this.sealed[this.sealed.length - 1]!.positions.push(position)
+    else this.settledNow.push(position)
+  }
+
+  /** Positions settled without a batch to wait for, since the last call. */
+  takeSettled(): ReadonlyArray<SourcePosition> {
+    if (this.settledNow.length === 0) return noPositions
+    return this.settledNow.splice(0, this.settledNow.length)
+  }
+
   /** Seals the open batch if it holds anything. */
   flush(): void {
     this.takeDeletes()
-    if (this.datums.length === 0) return
+    if (this.datums.length === 0) {
+      // Only possible when nothing was added since the last seal: positions never wait on an empty batch.
+      return
+    }
     const encoded = encodeBatchData(this.datums, this.config.encoding, this.config.compressionLevel)
     this.sealed.push({
       seq: this.seq++,
@@ -94,9 +111,9 @@ export class Batcher {
       logCount: this.logs,
       stateChanges: this.stateChanges,
       stateRefs: this.translator.sealBatch(),
-      onAcked: this.onAcked
+      positions: this.positions
     })
-    this.onAcked = []
+    this.positions = []
     this.datums = []
     this.stateChanges = []
     this.logs = 0
@@ -127,3 +144,4 @@ export class Batcher {
 }
 
 const noPayloads: ReadonlyArray<Payload> = []
+const noPositions: ReadonlyArray<SourcePosition> = []

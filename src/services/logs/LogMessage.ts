@@ -12,9 +12,15 @@ export interface LogMessage {
   readonly tags: ReadonlyArray<string>
   readonly status?: string | undefined
   readonly uuid?: string | undefined
-  /**
-   * Called once the log is settled: acknowledged by the intake, or rejected by the sender (it will never be
-   * sent). Not called for a log still unacknowledged at shutdown. Inputs use it to advance their offsets.
-   */
-  readonly onDone?: ((outcome: "acked" | "rejected") => void) | undefined
+}
+
+/**
+ * Where a chunk of logs came from: a source of the input's choosing (e.g. one file as read from one place) and
+ * the byte range `[start, end)` the chunk's lines cover. Handed to the sender with the chunk and reported back,
+ * as data, once every log of the chunk is settled (acknowledged by the intake, or rejected by the sender).
+ */
+export interface SourcePosition {
+  readonly source: number
+  readonly start: number
+  readonly end: number
 }

@@ -1,5 +1,6 @@
 /** One sealed batch: the unit of inflight tracking, batch ids, acks and retransmission. */
 import type { Datum } from "./Datum.js"
+import type { SourcePosition } from "./LogMessage.js"
 import type { StateRef } from "./StateRef.js"
 
 export interface Payload {
@@ -15,6 +16,6 @@ export interface Payload {
   readonly stateChanges: ReadonlyArray<Datum>
   /** State entries (dictionary entries, patterns) the batch references, released on acknowledgement. */
   readonly stateRefs: ReadonlyArray<StateRef>
-  /** `onDone` callbacks of the batch's logs, called in order when the batch is acknowledged. */
-  readonly onAcked: ReadonlyArray<(outcome: "acked") => void>
+  /** Positions of the chunks whose last log is in this batch: settled when the batch is acknowledged. */
+  readonly positions: Array<SourcePosition>
 }

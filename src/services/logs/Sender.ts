@@ -2,8 +2,8 @@
  * The logs sender: N stream workers sharing one transport (one gRPC channel per endpoint), fed round-robin
  * one chunk at a time. Shutdown stops every worker in parallel and sums their exact reports.
  */
-import { Context, Effect, type Scope } from "effect"
-import type { LogMessage } from "./LogMessage.js"
+import { Context, Effect, Queue, type Scope } from "effect"
+import type { LogMessage, SourcePosition } from "./LogMessage.js"
 import type { SenderConfig } from "./SenderConfig.js"
 import type { SenderStopped } from "./senderErrors.js"
 import { makeStreamWorker, type WorkerReport, type WorkerStatus } from "./StreamWorker.js"
@@ -19,8 +19,16 @@ export interface SendReport {
 }
 
 export interface LogsSenderService {
-  /** Hands a chunk of logs to the next worker; waits while that worker is full. */
-  readonly send: (logs: ReadonlyArray<LogMessage>) => Effect.Effect<void, SenderStopped>
+  /**
+   * Hands a chunk of logs to the next worker; waits while that worker is full. A chunk given a `position` is
+   * reported on `acknowledged` once all its logs are settled.
+   */
+  readonly send: (logs: ReadonlyArray<LogMessage>, position?: SourcePosition) => Effect.Effect<void, SenderStopped>
+  /**
+   * Positions of settled chunks, as they settle (chunks of different workers may settle out of order). Bounded:
+   * a caller that gives positions must take them, or the workers wait.
+   */
+  readonly acknowledged: Queue.Dequeue<SourcePosition>
   /**
    * Stops taking input, sends what is buffered and waits for acknowledgements while they keep coming (giving
    * up after the shutdown timeout without one), then reports.
@@ -47,15 +55,19 @@ export const summarize = (workers: ReadonlyArray<WorkerReport>): SendReport => {
   return { acked, unacked, rejected, complete: unacked === 0 && rejected === 0 && !failed, workers }
 }
 
+/** Settled positions the sender holds for its caller at most (a chunk is ~1 000 lines: ample slack). */
+const acknowledgedCapacity = 1024
+
 export const makeSender = (config: SenderConfig): Effect.Effect<LogsSenderService, never, Scope.Scope | StreamTransport> =>
   Effect.gen(function*() {
-    const workers = yield* Effect.forEach(Array.from({ length: config.workers }, (_, i) => i), (i) => makeStreamWorker(config, i))
+    const acknowledged = yield* Effect.acquireRelease(Queue.bounded<SourcePosition>(acknowledgedCapacity), Queue.shutdown)
+    const workers = yield* Effect.forEach(Array.from({ length: config.workers }, (_, i) => i), (i) => makeStreamWorker(config, i, acknowledged))
     let next = 0
-    const send = (logs: ReadonlyArray<LogMessage>) =>
+    const send = (logs: ReadonlyArray<LogMessage>, position?: SourcePosition) =>
       Effect.suspend(() => {
         const w = workers[next]!
         next = (next + 1) % workers.length
-        return w.offer(logs)
+        return w.offer(logs, position)
       })
     const shutdown = Effect.map(
       Effect.forEach(workers, (w) => w.shutdown, { concurrency: "unbounded" }),
@@ -66,5 +78,5 @@ export const makeSender = (config: SenderConfig): Effect.Effect<LogsSenderServic
       summarize
     )
     const status = Effect.forEach(workers, (w) => w.status)
-    return { send, shutdown, abort, status } satisfies LogsSenderService
+    return { send, acknowledged, shutdown, abort, status } satisfies LogsSenderService
   })

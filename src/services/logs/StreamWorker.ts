@@ -11,7 +11,7 @@ import { encodeBatchData } from "./BatchCodec.js"
 import { Batcher } from "./Batcher.js"
 import { Dictionary } from "./Dictionary.js"
 import { InflightTracker } from "./InflightTracker.js"
-import type { LogMessage } from "./LogMessage.js"
+import type { LogMessage, SourcePosition } from "./LogMessage.js"
 import * as M from "./metrics.js"
 import { PatternContent } from "./patterns/PatternContent.js"
 import type { Payload } from "./Payload.js"
@@ -64,7 +64,11 @@ export interface WorkerReport {
 
 export interface StreamWorker {
   /** Hands over logs; waits while the worker is full; fails once shutdown has begun. */
-  readonly offer: (logs: ReadonlyArray<LogMessage>) => Effect.Effect<void, SenderStopped>
+  /**
+   * Hands over a chunk of logs; waits while the worker is full; fails once shutdown has begun. The chunk's
+   * `position`, if given, is reported on the acknowledgement queue once all its logs are settled.
+   */
+  readonly offer: (logs: ReadonlyArray<LogMessage>, position?: SourcePosition) => Effect.Effect<void, SenderStopped>
   /**
    * Stops taking input, flushes, sends what is unsent, waits for acks up to the shutdown timeout, half-closes
    * and reports. Idempotent: later calls return the same report.
@@ -93,15 +97,26 @@ const problemOf = (end: StreamEnd): StreamProblem => ({
 
 const problemOfFailure = (f: StreamFailure): StreamProblem => ({ failureClass: f.failureClass, code: f.code, message: f.details })
 
+/** A chunk of logs waiting for the driver, with where it came from. */
+interface InputChunk {
+  readonly logs: ReadonlyArray<LogMessage>
+  readonly position: SourcePosition | undefined
+}
+
+/**
+ * `acknowledged` receives the positions of settled chunks, in the order they settle (bounded: the driver waits
+ * while it is full). Without it, positions are not reported.
+ */
 export const makeStreamWorker = (
   config: SenderConfig,
-  worker = 0
+  worker = 0,
+  acknowledged?: Queue.Enqueue<SourcePosition>
 ): Effect.Effect<StreamWorker, never, Scope.Scope | StreamTransport> =>
   Effect.gen(function*() {
     const transport = yield* StreamTransport
     const seed = yield* Random.nextIntBetween(0, 2 ** 31 - 1)
     const signals = yield* Effect.acquireRelease(Queue.unbounded<DriverEvent>(), Queue.shutdown)
-    const input = yield* Effect.acquireRelease(Queue.bounded<ReadonlyArray<LogMessage>>(config.inputQueueChunks), Queue.shutdown)
+    const input = yield* Effect.acquireRelease(Queue.bounded<InputChunk>(config.inputQueueChunks), Queue.shutdown)
     const bell = yield* Queue.sliding<void>(1)
     const stopRequested = yield* Deferred.make<void>()
     const done = yield* Deferred.make<WorkerReport>()
@@ -215,10 +230,10 @@ export const makeStreamWorker = (
           const p = tracker.pop()
           if (p === undefined) return Effect.dieMessage("reducer acknowledged a payload the tracker does not hold")
           releaseRefs(p.stateRefs)
-          for (const done of p.onAcked) done("acked")
           counters.logsAcked += p.logCount
           counters.batchesAcked++
-          return Effect.all([Metric.increment(M.batchesAcked), Metric.incrementBy(M.logsAcked, p.logCount)], { discard: true })
+          const metrics = Effect.all([Metric.increment(M.batchesAcked), Metric.incrementBy(M.logsAcked, p.logCount)], { discard: true })
+          return p.positions.length === 0 ? metrics : Effect.zipRight(metrics, report(p.positions))
         }
         case "Rewind":
           tracker.rewind()
@@ -277,7 +292,11 @@ export const makeStreamWorker = (
         Effect.zipRight(Effect.sync(() => signal({ _tag: "FlushDue" })))
       ), { onlyIfMissing: true }).pipe(Effect.asVoid)
 
-    const accept = (logs: ReadonlyArray<LogMessage>): Effect.Effect<void> => {
+    /** Reports settled positions (the bounded queue's wait is the backpressure on the driver). */
+    const report = (positions: ReadonlyArray<SourcePosition>): Effect.Effect<void> =>
+      acknowledged === undefined ? Effect.void : Queue.offerAll(acknowledged, positions).pipe(Effect.asVoid)
+
+    const accept = ({ logs, position }: InputChunk): Effect.Effect<void> => {
       let rejected = 0
       for (let i = 0; i < logs.length; i++) {
         const r = batcher.add(logs[i]!)
@@ -286,13 +305,18 @@ export const makeStreamWorker = (
           lastRejection = r
         }
       }
+      if (position !== undefined) batcher.markPosition(position)
       counters.logsAccepted += logs.length - rejected
       counters.logsRejected += rejected
-      const report = rejected === 0 ? Effect.void : Effect.zipRight(
+      const rejections = rejected === 0 ? Effect.void : Effect.zipRight(
         Metric.incrementBy(Metric.tagged(M.logsRejected, "reason", lastRejection!.reason), rejected),
         Effect.logWarning("logs rejected", { count: rejected, last: lastRejection!.message })
       )
-      return Effect.zipRight(report, Effect.zipRight(queueSealed(), armFlush()))
+      const settled = batcher.takeSettled()
+      return Effect.zipRight(
+        rejections,
+        Effect.zipRight(settled.length === 0 ? Effect.void : report(settled), Effect.zipRight(queueSealed(), armFlush()))
+      )
     }
 
     const handle = (e: DriverEvent): Effect.Effect<void> => {
@@ -357,7 +381,7 @@ export const makeStreamWorker = (
 
     const remainingInputLogs = Effect.map(Queue.takeAll(input), (chunks) => {
       let n = 0
-      for (const c of Chunk.toReadonlyArray(chunks)) n += c.length
+      for (const c of Chunk.toReadonlyArray(chunks)) n += c.logs.length
       return n
     })
 
@@ -419,11 +443,11 @@ export const makeStreamWorker = (
 
     const stopped = () => new SenderStopped({ message: `worker ${worker} is shutting down and takes no more logs` })
 
-    const offer = (logs: ReadonlyArray<LogMessage>): Effect.Effect<void, SenderStopped> =>
+    const offer = (logs: ReadonlyArray<LogMessage>, position?: SourcePosition): Effect.Effect<void, SenderStopped> =>
       Effect.suspend(() => {
         if (stopFlag) return Effect.fail(stopped())
         return Effect.raceFirst(
-          Queue.offer(input, logs).pipe(Effect.zipRight(Effect.sync(() => Queue.unsafeOffer(bell, undefined)))),
+          Queue.offer(input, { logs, position }).pipe(Effect.zipRight(Effect.sync(() => Queue.unsafeOffer(bell, undefined)))),
           Deferred.await(stopRequested).pipe(Effect.zipRight(Effect.fail(stopped())))
         ).pipe(Effect.asVoid)
       })

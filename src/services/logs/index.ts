@@ -14,7 +14,7 @@ export * from "./StreamDecoder.js"
 
 // The sender: translation, batching, inflight tracking, the stream worker and its driver.
 /** A log as handed to the sender. */
-export type { LogMessage } from "./LogMessage.js"
+export type { LogMessage, SourcePosition } from "./LogMessage.js"
 /** Sender-side string dictionary: bounded LRU whose deletes wait for unacknowledged batches. */
 export * from "./Dictionary.js"
 /** LogMessage → dictionary definitions + log record (raw content; pattern extraction plugs in here). */
