@@ -15,7 +15,7 @@ import { layerGrpcStreamTransport } from "../src/layers/logs/GrpcStreamTransport
 import type { LogMessage } from "../src/services/logs/LogMessage.js"
 import { makeSender } from "../src/services/logs/Sender.js"
 import { makeSenderConfig } from "../src/services/logs/SenderConfig.js"
-import { SenderConfigError } from "../src/services/logs/senderErrors.js"
+import { SenderConfigError } from "../src/services/logs/errors.js"
 import { generateLines } from "./support/lines.js"
 import { machine, printTable, writeResults } from "./support/loghub.js"
 

@@ -19,7 +19,7 @@ export * as LiveCapture from "./services/debugger/live/index.js"
 export * as LiveCaptureLayers from "./layers/debugger/live/index.js"
 /** Trace loader: configuration, activation policy, handover plan. */
 export * as Loader from "./services/loader/index.js"
-export * as LoaderLive from "./layers/loader/index.js"
+export * as LoaderLayers from "./layers/loader/index.js"
 /** Agent configuration (Schema, decoding with DD_* overrides, effective settings). */
 export * as Config from "./services/config/index.js"
 /** Log inputs: line splitting, acknowledgement windows, offset registry (pure) and their live adapters. */

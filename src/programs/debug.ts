@@ -20,7 +20,7 @@ import { attach } from "../layers/debugger/live/LiveSession.js"
 import type { LiveSession } from "../layers/debugger/live/LiveSession.js"
 import { ProcessInfoFromResolver } from "../layers/debugger/ProcessInfoFromResolver.js"
 import { SnapshotIdsRandom } from "../layers/debugger/SnapshotIdsLayers.js"
-import { UploaderLive } from "../layers/debugger/UploaderLive.js"
+import { layer as layerUploader } from "../layers/debugger/UploaderLive.js"
 import * as ProcessResolverLayer from "../layers/process/ProcessResolverLayer.js"
 
 /** The capture did not complete as asked; the message says why. */
@@ -149,7 +149,7 @@ const run = (o: Opts) =>
       onSome: (url) => {
         const endpoint = Either.try(() => new URL(url))
         if (Either.isLeft(endpoint)) return Layer.fail(fail(`--endpoint ${url}: not a URL`))
-        const uploader = UploaderLive(uploaderConfig(endpoint.right, { apiKey: Option.getOrUndefined(o.apiKey) })).pipe(
+        const uploader = layerUploader(uploaderConfig(endpoint.right, { apiKey: Option.getOrUndefined(o.apiKey) })).pipe(
           Layer.provide(NodeHttpClient.layer)
         )
         // Rates are applied in the target (a rate-limited hit never leaves it), so not again here.

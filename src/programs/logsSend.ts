@@ -12,7 +12,7 @@ import type { SplitLine } from "../services/inputs/LineSplitter.js"
 import type { LogMessage } from "../services/logs/LogMessage.js"
 import { LogsSender, type LogsSenderService, type SendReport } from "../services/logs/Sender.js"
 import { makeSenderConfig } from "../services/logs/SenderConfig.js"
-import { SenderConfigError } from "../services/logs/senderErrors.js"
+import { SenderConfigError } from "../services/logs/errors.js"
 import { readTlsFiles } from "../layers/logs/TlsFiles.js"
 import { parseHostPort, UsageError } from "./hostPort.js"
 

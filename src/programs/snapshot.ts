@@ -22,7 +22,7 @@ import { ProcessInfoFromResolver } from "../layers/debugger/ProcessInfoFromResol
 import { ProcessInfoStatic, ProcessInfoTableOver } from "../layers/debugger/ProcessInfoLayers.js"
 import * as ProcessResolverLayer from "../layers/process/ProcessResolverLayer.js"
 import { SnapshotIdsRandom, SnapshotIdsSequential } from "../layers/debugger/SnapshotIdsLayers.js"
-import { UploaderLive } from "../layers/debugger/UploaderLive.js"
+import { layer as layerUploader } from "../layers/debugger/UploaderLive.js"
 
 /** Some input was not encoded or not delivered; the counts are in the message. */
 export class SnapshotCommandFailed extends Data.TaggedError("SnapshotCommandFailed")<{ readonly message: string }> {}
@@ -192,7 +192,7 @@ const uploadCommand = Command.make(
       const endpoint = yield* Effect.try(() => new URL(o.endpoint)).pipe(
         Effect.mapError(() => new SnapshotCommandFailed({ message: `--endpoint ${o.endpoint}: not a URL` }))
       )
-      const uploader = UploaderLive(uploaderConfig(endpoint, { apiKey: Option.getOrUndefined(o.apiKey), gzip: o.gzip })).pipe(
+      const uploader = layerUploader(uploaderConfig(endpoint, { apiKey: Option.getOrUndefined(o.apiKey), gzip: o.gzip })).pipe(
         Layer.provide(NodeHttpClient.layer)
       )
       const pipeline = layerPipeline.pipe(

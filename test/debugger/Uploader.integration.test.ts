@@ -5,7 +5,7 @@ import { Duration, Effect, Exit, Layer, Redacted, Scope } from "effect"
 import type { UploadItem } from "../../src/services/debugger/Batcher.js"
 import type { UploaderConfig } from "../../src/services/debugger/Uploader.js"
 import { Uploader, uploaderConfig } from "../../src/services/debugger/Uploader.js"
-import { UploaderLive } from "../../src/layers/debugger/UploaderLive.js"
+import { layer as layerUploader } from "../../src/layers/debugger/UploaderLive.js"
 import { startIntake } from "./intake.js"
 
 const item = (i: number, ddtags = "env:prod,version:1"): UploadItem => {
@@ -14,7 +14,7 @@ const item = (i: number, ddtags = "env:prod,version:1"): UploadItem => {
 }
 
 const uploaderLayer = (url: string, over: Partial<UploaderConfig> = {}) =>
-  UploaderLive(uploaderConfig(url, { backoffBase: Duration.millis(5), ...over })).pipe(Layer.provide(NodeHttpClient.layer))
+  layerUploader(uploaderConfig(url, { backoffBase: Duration.millis(5), ...over })).pipe(Layer.provide(NodeHttpClient.layer))
 
 const withUploader = <A, E>(url: string, over: Partial<UploaderConfig>, body: Effect.Effect<A, E, Uploader>) =>
   body.pipe(Effect.provide(uploaderLayer(url, over)))

@@ -6,7 +6,7 @@ import { Duration, Effect, Fiber, Layer, Ref, TestClock } from "effect"
 import type { UploadItem } from "../../src/services/debugger/Batcher.js"
 import type { UploaderConfig } from "../../src/services/debugger/Uploader.js"
 import { Uploader, uploaderConfig } from "../../src/services/debugger/Uploader.js"
-import { UploaderLive } from "../../src/layers/debugger/UploaderLive.js"
+import { layer as layerUploader } from "../../src/layers/debugger/UploaderLive.js"
 
 const item: UploadItem = { channel: "snapshot", ddtags: "", json: "{}", bytes: 2 }
 
@@ -22,7 +22,7 @@ const fakeHttp = (statuses: ReadonlyArray<number>, seen: Ref.Ref<ReadonlyArray<H
 const run = <A, E>(statuses: ReadonlyArray<number>, over: Partial<UploaderConfig>, body: (seen: Effect.Effect<number>) => Effect.Effect<A, E, Uploader>) =>
   Effect.gen(function*() {
     const seen = yield* Ref.make<ReadonlyArray<HttpClientRequest.HttpClientRequest>>([])
-    const layer = UploaderLive(uploaderConfig("http://intake.invalid/debugger/v2/input", { gzip: false, ...over })).pipe(
+    const layer = layerUploader(uploaderConfig("http://intake.invalid/debugger/v2/input", { gzip: false, ...over })).pipe(
       Layer.provide(fakeHttp(statuses, seen))
     )
     return yield* body(Effect.map(Ref.get(seen), (xs) => xs.length)).pipe(Effect.provide(layer))

@@ -4,7 +4,7 @@ import type * as Net from "node:net"
 import { type DriverOptions, waitForActivation } from "../../src/layers/loader/Activation.js"
 import { ListenerEvent } from "../../src/layers/loader/Listeners.js"
 import { Classification, type ListenerKind } from "../../src/services/loader/Policy.js"
-import { ClassifierError } from "../../src/services/loader/Errors.js"
+import { ClassifierError } from "../../src/services/loader/errors.js"
 
 const accepted = (id: number, listener: ListenerKind = "tcp") =>
   ListenerEvent.Accepted({ conn: { id, listener, fd: 100 + id, socket: {} as Net.Socket } })

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Ref, TestClock } from "effect"
 import { makeProcNetClassifier } from "../../src/layers/loader/ProcNetClassifier.js"
-import { ClassifierError } from "../../src/services/loader/Errors.js"
+import { ClassifierError } from "../../src/services/loader/errors.js"
 
 const header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 const row = (inode: number, state: string, rx: number) =>

@@ -1,7 +1,7 @@
 /** Shared fixtures of the sender tests. */
 import type { LogMessage } from "../../src/services/logs/LogMessage.js"
 import { makeSenderConfig, type SenderConfig, type SenderConfigInput } from "../../src/services/logs/SenderConfig.js"
-import { SenderConfigError } from "../../src/services/logs/senderErrors.js"
+import { SenderConfigError } from "../../src/services/logs/errors.js"
 
 export const config = (input: SenderConfigInput = {}): SenderConfig => {
   const c = makeSenderConfig({ encoding: "identity", ...input })

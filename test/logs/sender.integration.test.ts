@@ -7,7 +7,7 @@ import type { IntakeFaults } from "../../src/services/logs/IntakeOptions.js"
 import type { LogMessage } from "../../src/services/logs/LogMessage.js"
 import { makeSender } from "../../src/services/logs/Sender.js"
 import type { SenderConfigInput } from "../../src/services/logs/SenderConfig.js"
-import { GrpcCode } from "../../src/services/logs/senderErrors.js"
+import { GrpcCode } from "../../src/services/logs/errors.js"
 import { config, makeLogs } from "./helpers.js"
 
 const KEY = "integration-key"

@@ -16,7 +16,7 @@ import { layer as encoderLayer } from "../../services/debugger/SnapshotEncoder.j
 import { Uploader, uploaderConfig, type UploadStats } from "../../services/debugger/Uploader.js"
 import { layerFromResolver } from "../debugger/ProcessInfoFromResolver.js"
 import { SnapshotIdsRandom } from "../debugger/SnapshotIdsLayers.js"
-import { UploaderLive } from "../debugger/UploaderLive.js"
+import { layer as layerUploader } from "../debugger/UploaderLive.js"
 import { runFileInput } from "../inputs/FileTailer.js"
 import { layerRegistryStore, RegistryStore } from "../inputs/RegistryStore.js"
 import { AgentComponents } from "./AgentComponents.js"
@@ -100,7 +100,7 @@ export const layer = (settings: AgentSettings["debugger"], stateDir: string, hos
     Layer.provideMerge(Layer.mergeAll(
       encoderLayer().pipe(Layer.provide(Layer.merge(identity, SnapshotIdsRandom))),
       identity,
-      UploaderLive(uploaderConfig(settings.endpoint, { gzip: settings.gzip })).pipe(Layer.provide(NodeHttpClient.layer)),
+      layerUploader(uploaderConfig(settings.endpoint, { gzip: settings.gzip })).pipe(Layer.provide(NodeHttpClient.layer)),
       layerRateLimiter()
     ))
   )

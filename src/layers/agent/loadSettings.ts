@@ -8,7 +8,7 @@ import { Data, Effect, Either, Option } from "effect"
 import { type AgentSettings, resolveSettings } from "../../services/config/AgentSettings.js"
 import { ConfigError, decodeAgentConfig } from "../../services/config/decodeConfig.js"
 import { makeSenderConfig } from "../../services/logs/SenderConfig.js"
-import { SenderConfigError } from "../../services/logs/senderErrors.js"
+import { SenderConfigError } from "../../services/logs/errors.js"
 
 export class ConfigFileError extends Data.TaggedError("ConfigFileError")<{ readonly path: string; readonly message: string }> {}
 

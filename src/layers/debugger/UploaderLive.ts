@@ -214,4 +214,4 @@ export const makeUploader = (config: UploaderConfig) =>
     return Uploader.of({ offer, flush, stats: Ref.get(stats) })
   })
 
-export const UploaderLive = (config: UploaderConfig) => Layer.scoped(Uploader, makeUploader(config))
+export const layer = (config: UploaderConfig) => Layer.scoped(Uploader, makeUploader(config))

@@ -3,7 +3,7 @@
  * resolver cache, /proc, or a static table),
  * random and sequential snapshot ids.
  */
-export { makeUploader, requestBody, UploaderLive } from "./UploaderLive.js"
+export { layer as layerUploader, makeUploader, requestBody } from "./UploaderLive.js"
 export { parseEnviron, ProcessInfoProc, ProcessInfoStatic, ProcessInfoTableOver } from "./ProcessInfoLayers.js"
 export { factsOfEntry, ProcessInfoFromResolver } from "./ProcessInfoFromResolver.js"
 export { SnapshotIdsRandom, SnapshotIdsSequential } from "./SnapshotIdsLayers.js"

@@ -2,7 +2,7 @@
 import * as Fs from "node:fs/promises"
 import { Effect } from "effect"
 import { decodeLoaderConfig, type LoaderConfig } from "../../services/loader/Config.js"
-import { ConfigFileError, type LoaderConfigError } from "../../services/loader/Errors.js"
+import { ConfigFileError, type LoaderConfigError } from "../../services/loader/errors.js"
 
 /** The parsed document; no file means an empty configuration (defaults and `DD_*` only). */
 export const readConfigFile = (path: string | undefined): Effect.Effect<unknown, ConfigFileError> =>

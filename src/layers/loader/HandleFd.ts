@@ -4,7 +4,7 @@
  */
 import type * as Net from "node:net"
 import { Either } from "effect"
-import { DescriptorError } from "../../services/loader/Errors.js"
+import { DescriptorError } from "../../services/loader/errors.js"
 
 interface WithHandle {
   readonly _handle?: { readonly fd?: unknown } | null

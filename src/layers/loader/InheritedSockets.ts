@@ -6,7 +6,7 @@
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import { Effect, Either, type Scope } from "effect"
-import { InheritedFdError } from "../../services/loader/Errors.js"
+import { InheritedFdError } from "../../services/loader/errors.js"
 import { EnvNames, managedEnvNames } from "../../services/loader/HandoverPlan.js"
 import { decodePrefixes } from "../../services/loader/PrefixStream.js"
 import { parseInheritedFds } from "../../services/loader/InheritedFds.js"

@@ -8,7 +8,7 @@ import * as Net from "node:net"
 import * as Path from "node:path"
 import { Data, Effect, Either, Option, Queue, type Scope } from "effect"
 import type { LoaderConfig } from "../../services/loader/Config.js"
-import { ListenerError } from "../../services/loader/Errors.js"
+import { ListenerError } from "../../services/loader/errors.js"
 import type { ListenerKind } from "../../services/loader/Policy.js"
 import { handleFd } from "./HandleFd.js"
 

@@ -7,7 +7,7 @@
 import { Duration, Effect, Either, Logger, LogLevel, type Queue, Scope } from "effect"
 import type { ConnectionClassifier } from "../../services/loader/Classifier.js"
 import { agentEnabled, type LoaderConfig, type LogLevelName } from "../../services/loader/Config.js"
-import type { AgentStartError, ConfigFileError, LoaderConfigError } from "../../services/loader/Errors.js"
+import type { AgentStartError, ConfigFileError, LoaderConfigError } from "../../services/loader/errors.js"
 import { makePlan } from "../../services/loader/HandoverPlan.js"
 import { encodePrefixes } from "../../services/loader/PrefixStream.js"
 import type { ActivationReason } from "../../services/loader/Policy.js"

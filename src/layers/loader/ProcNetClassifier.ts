@@ -7,7 +7,7 @@
 import * as Fs from "node:fs"
 import { Deferred, Duration, Effect, Layer, Metric, Queue, type Scope } from "effect"
 import { ConnectionClassifier, type HeldConnectionRef } from "../../services/loader/Classifier.js"
-import { ClassifierError } from "../../services/loader/Errors.js"
+import { ClassifierError } from "../../services/loader/errors.js"
 import * as Metrics from "../../services/loader/Metrics.js"
 import type { Classification } from "../../services/loader/Policy.js"
 import { classifyRow, parseTcpTable, type TcpRow } from "../../services/loader/ProcNetTcp.js"
@@ -110,7 +110,7 @@ export const makeProcNetClassifier = (
   })
 
 /** The /proc classifier as a layer, for programs that take the classifier from the context. */
-export const ProcNetClassifierLive: Layer.Layer<ConnectionClassifier> = Layer.scoped(
+export const layerProcNetClassifier: Layer.Layer<ConnectionClassifier> = Layer.scoped(
   ConnectionClassifier,
   makeProcNetClassifier(liveProcNetSources)
 )

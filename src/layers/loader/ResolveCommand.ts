@@ -2,7 +2,7 @@
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import { Effect } from "effect"
-import { AgentStartError } from "../../services/loader/Errors.js"
+import { AgentStartError } from "../../services/loader/errors.js"
 
 const executable = (p: string) =>
   Effect.promise(() =>

@@ -7,7 +7,7 @@ import * as ChildProcess from "node:child_process"
 import * as Os from "node:os"
 import type { Writable } from "node:stream"
 import { Deferred, Duration, Effect, Exit, Queue, type Scope } from "effect"
-import { AgentStartError } from "../../services/loader/Errors.js"
+import { AgentStartError } from "../../services/loader/errors.js"
 import type { Plan } from "../../services/loader/HandoverPlan.js"
 
 export interface AgentExit {

@@ -26,7 +26,7 @@ export { type LoaderOptions, type LoaderOutcome, runLoader } from "./Loader.js"
 export {
   liveProcNetSources,
   makeProcNetClassifier,
-  ProcNetClassifierLive,
+  layerProcNetClassifier,
   type ProcNetOptions
 } from "./ProcNetClassifier.js"
 export { drainBuffered, makeReadingClassifier } from "./ReadingClassifier.js"

@@ -6,8 +6,7 @@
 import { Deferred, Effect, Exit, Layer, Queue } from "effect"
 import { decodeBatchData } from "../../services/logs/BatchCodec.js"
 import type { ContentEncoding } from "../../services/logs/ContentEncoding.js"
-import { PayloadError } from "../../services/logs/errors.js"
-import { GrpcCode, StreamFailure } from "../../services/logs/senderErrors.js"
+import { GrpcCode, PayloadError, StreamFailure } from "../../services/logs/errors.js"
 import { type ReconstructedLog, StreamDecoder } from "../../services/logs/StreamDecoder.js"
 import { type StreamEnd, type StreamHandlers, StreamTransport } from "../../services/logs/StreamTransport.js"
 

@@ -6,7 +6,7 @@
 import * as grpc from "@grpc/grpc-js"
 import { Deferred, Effect, Exit, Layer, Redacted } from "effect"
 import type { ContentEncoding } from "../../services/logs/ContentEncoding.js"
-import { GrpcCode, StreamFailure } from "../../services/logs/senderErrors.js"
+import { GrpcCode, StreamFailure } from "../../services/logs/errors.js"
 import { type StreamEnd, type StreamSession, StreamTransport } from "../../services/logs/StreamTransport.js"
 import { MetadataKeys, StatefulLogsClient } from "./grpcDefinition.js"
 

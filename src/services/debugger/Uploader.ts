@@ -1,6 +1,6 @@
 /**
  * The snapshot uploader port, its configuration and counters. The live implementation (HTTP, gzip,
- * retries, batching driver) is src/layers/debugger/UploaderLive.ts.
+ * retries, batching driver) is src/layers/debugger/UploaderLive.ts (`layer`).
  */
 import { Context, Duration, Metric } from "effect"
 import type { Redacted } from "effect"

@@ -1,6 +1,6 @@
 /** The classifier port: tells a held connection that only connected and closed from one with data. */
 import { Context, type Effect } from "effect"
-import type { ClassifierError } from "./Errors.js"
+import type { ClassifierError } from "./errors.js"
 import type { Classification } from "./Policy.js"
 
 export interface HeldConnectionRef {

@@ -4,7 +4,7 @@
  * so the composed agent can feed it from its own parsed configuration.
  */
 import { Either, Option, ParseResult, Schema } from "effect"
-import { type ConfigIssue, LoaderConfigError } from "./Errors.js"
+import { type ConfigIssue, LoaderConfigError } from "./errors.js"
 
 export const LogLevelName = Schema.Literal("trace", "debug", "info", "warn", "error", "critical", "off")
 export type LogLevelName = typeof LogLevelName.Type

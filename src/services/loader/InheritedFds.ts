@@ -3,7 +3,7 @@
  * loader sets. Pure parsing and validation; the adopter in src/layers/loader opens them.
  */
 import { Either } from "effect"
-import { InheritedFdError } from "./Errors.js"
+import { InheritedFdError } from "./errors.js"
 import { EnvNames, FIRST_FD } from "./HandoverPlan.js"
 import type { ListenerKind } from "./Policy.js"
 

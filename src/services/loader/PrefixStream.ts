@@ -4,7 +4,7 @@
  * client, an ASCII line `<agent fd> <length>` followed by exactly `length` bytes.
  */
 import { Either } from "effect"
-import { InheritedFdError } from "./Errors.js"
+import { InheritedFdError } from "./errors.js"
 
 export const encodePrefixes = (prefixes: ReadonlyArray<{ readonly fd: number; readonly bytes: Uint8Array }>): Buffer =>
   Buffer.concat(prefixes.flatMap((p) => [Buffer.from(`${p.fd} ${p.bytes.length}\n`), Buffer.from(p.bytes)]))

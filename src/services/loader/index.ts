@@ -8,7 +8,7 @@
 /** Loader configuration decoded from datadog.yaml keys and `DD_*` variables. */
 export * from "./Config.js"
 /** Typed errors of every loader boundary. */
-export * from "./Errors.js"
+export * from "./errors.js"
 /** The pure activation policy reducer: events in, decisions out. */
 export * from "./Policy.js"
 /** Parsing /proc/net/tcp{,6} and the closed/data/idle rule. */

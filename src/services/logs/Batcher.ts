@@ -11,7 +11,7 @@ import type { Datum } from "./Datum.js"
 import { DeltaEncoder } from "./DeltaEncoder.js"
 import type { LogMessage, SourcePosition } from "./LogMessage.js"
 import type { Payload } from "./Payload.js"
-import { LogRejected } from "./senderErrors.js"
+import { LogRejected } from "./errors.js"
 import type { Translator } from "./Translator.js"
 
 export interface BatcherConfig {

@@ -5,7 +5,7 @@
 import { Context, Effect, Queue, type Scope } from "effect"
 import type { LogMessage, SourcePosition } from "./LogMessage.js"
 import type { SenderConfig } from "./SenderConfig.js"
-import type { SenderStopped } from "./senderErrors.js"
+import type { SenderStopped } from "./errors.js"
 import { makeStreamWorker, type WorkerReport, type WorkerStatus } from "./StreamWorker.js"
 import type { StreamTransport } from "./StreamTransport.js"
 

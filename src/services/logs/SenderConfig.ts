@@ -3,7 +3,7 @@ import { defaultBatcherConfig } from "./Batcher.js"
 import type { ContentEncoding } from "./ContentEncoding.js"
 import { defaultDictionaryLimits, type DictionaryLimits } from "./Dictionary.js"
 import { defaultInflightLimits, type InflightLimits } from "./InflightTracker.js"
-import { SenderConfigError } from "./senderErrors.js"
+import { SenderConfigError } from "./errors.js"
 import { defaultMachineConfig, type MachineConfig } from "./StreamWorkerMachine.js"
 
 export interface SenderConfig {

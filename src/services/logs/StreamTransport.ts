@@ -5,7 +5,7 @@
  * the scope is the only owner of the call, so it is closed exactly once.
  */
 import { Context, type Effect, type Scope } from "effect"
-import type { StreamFailure } from "./senderErrors.js"
+import type { StreamFailure } from "./errors.js"
 
 /** How a stream ended: the gRPC status the call finished with. */
 export interface StreamEnd {

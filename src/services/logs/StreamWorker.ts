@@ -16,7 +16,7 @@ import * as M from "./metrics.js"
 import { PatternContent } from "./patterns/PatternContent.js"
 import type { Payload } from "./Payload.js"
 import type { SenderConfig } from "./SenderConfig.js"
-import { classifyStatus, GrpcCode, type LogRejected, SenderStopped, type StreamFailure } from "./senderErrors.js"
+import { classifyStatus, GrpcCode, type LogRejected, SenderStopped, type StreamFailure } from "./errors.js"
 import {
   type Command,
   type DoneReason,

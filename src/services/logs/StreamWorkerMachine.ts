@@ -8,7 +8,7 @@
  * a signal from an old stream or a cancelled timer does not match and is ignored by construction.
  * Randomness (backoff and lifetime jitter) comes from a PRNG carried in the state, seeded by the driver.
  */
-import type { FailureClass } from "./senderErrors.js"
+import type { FailureClass } from "./errors.js"
 
 export type Phase = "idle" | "connecting" | "active" | "draining" | "disconnected" | "failed" | "stopped"
 

@@ -7,7 +7,7 @@ import type { Datum, LogContent } from "./Datum.js"
 import type { LogRecord } from "./DeltaEncoder.js"
 import { type DictEntry, Dictionary } from "./Dictionary.js"
 import type { LogMessage } from "./LogMessage.js"
-import { LogRejected } from "./senderErrors.js"
+import { LogRejected } from "./errors.js"
 import type { StateRef } from "./StateRef.js"
 
 /** Content of one log plus the definitions (e.g. PatternDefine) that must precede it. */

@@ -34,6 +34,5 @@ export * from "./Sender.js"
 /** Sender settings with defaults and validation. */
 export * from "./SenderConfig.js"
 /** Typed errors and the contract's gRPC error classes. */
-export * from "./senderErrors.js"
 /** Effect metrics of the sender. */
 export * as SenderMetrics from "./metrics.js"
