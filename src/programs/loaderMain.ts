@@ -1,15 +1,10 @@
 /**
- * A lean entry point for the trace loader alone (`dd-agent-loader [options] -- AGENT_COMMAND...`): the loader
- * idles for as long as no traffic arrives, so its bundle carries only the loader and the runtime, not the
- * other subsystems (gRPC, protobuf, msgpack, HTTP clients). Like main.ts, the only place that runs an Effect.
+ * The loader-only entry point (`dist/dd-agent-loader.mjs`, `dd-agent-loader [options] -- AGENT_COMMAND...`):
+ * gives the loader its V8 settings (nodeFlags.ts), turns V8's compile cache on, then loads the loader (loaderCli.ts).
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Command } from "@effect/cli"
-import { Effect } from "effect"
-import { loaderCommand } from "./loader.js"
+import * as Module from "node:module"
+import { loaderFlags, reexecWith } from "./nodeFlags.js"
 
-Command.run(loaderCommand, { name: "dd-agent-loader", version: "0.1.0" })(process.argv).pipe(
-  Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disableErrorReporting: false })
-)
+reexecWith(loaderFlags)
+Module.enableCompileCache?.()
+await import("./loaderCli.js")

@@ -1,44 +1,19 @@
 /**
- * Process entry point: the only place that runs an Effect. SIGINT/SIGTERM interrupt the main fiber, which
- * closes every scope the command opened. Logs go to stderr so that stdout carries only program output; a
- * failure is reported as one line naming the error (a defect with its full cause) and exits 1; a command
- * that ends normally may set `process.exitCode` to report its outcome.
+ * The CLI's entry point (`dist/dd-agent.mjs`). It imports only Node built-ins and small launcher modules: it
+ * answers `--version` at once, gives long-running commands their V8 settings (nodeFlags.ts), turns V8's compile
+ * cache on (later runs skip parsing and compiling the bundle: `NODE_COMPILE_CACHE=DIR` moves the cache,
+ * `NODE_DISABLE_COMPILE_CACHE=1` turns it off), and only then loads the CLI, which loads the one command it runs.
  */
-import { ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Effect, Exit, Logger, LogLevel, Option } from "effect"
-import { cli } from "./cli.js"
+import * as Module from "node:module"
+import { dataFlags, loaderFlags, reexecWith } from "./nodeFlags.js"
+import { version } from "./version.js"
 
-const logLevel = (() => {
-  const wanted = (process.env["DD_LOG_LEVEL"] ?? "info").toLowerCase()
-  return LogLevel.allLevels.find((l) => l.label.toLowerCase() === wanted) ?? LogLevel.Info
-})()
-
-const describeFailure = (cause: Cause.Cause<unknown>): Option.Option<string> => {
-  if (Cause.isInterruptedOnly(cause)) return Option.none()
-  const failure = Cause.failureOption(cause)
-  if (Option.isSome(failure)) {
-    const e = failure.value
-    if (ValidationError.isValidationError(e)) return Option.none() // @effect/cli has printed it with the usage
-    if (typeof e === "object" && e !== null && "message" in e) {
-      const tag = "_tag" in e ? `${String(e._tag)}: ` : ""
-      return Option.some(`dd-agent: ${tag}${String(e.message)}`)
-    }
-    return Option.some(`dd-agent: ${String(e)}`)
-  }
-  return Option.some(`dd-agent: unexpected failure\n${Cause.pretty(cause)}`)
+const command = process.argv[2]
+if (process.argv.length === 3 && command === "--version") {
+  process.stdout.write(`${version}\n`)
+} else {
+  if (command === "run" || command === "intake" || command === "logs") reexecWith(dataFlags)
+  if (command === "loader") reexecWith(loaderFlags)
+  Module.enableCompileCache?.()
+  await import("./cliMain.js")
 }
-
-cli(process.argv).pipe(
-  Effect.tapErrorCause((cause) => Option.match(describeFailure(cause), { onNone: () => Effect.void, onSome: Console.error })),
-  Effect.provide(NodeContext.layer),
-  Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
-  Logger.withMinimumLogLevel(logLevel),
-  NodeRuntime.runMain({
-    disableErrorReporting: true,
-    // A command may set process.exitCode to report an outcome (e.g. "some logs were not acknowledged")
-    // without failing; keep it also when the run ended by a signal.
-    teardown: (exit, onExit) =>
-      onExit(Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause) ? 1 : Number(process.exitCode ?? 0))
-  })
-)

@@ -1,0 +1,27 @@
+/**
+ * V8 settings chosen per kind of process. V8 reads heap sizes only when the process starts, so a command that
+ * wants them re-executes itself once (`process.execve`: same pid, same stdio, so signals and supervisors see one
+ * process; it costs one more Node start-up, ~40 ms, paid only by long-running commands). Flags already given
+ * (on the node command line or in NODE_OPTIONS) win, and a runtime without `process.execve` runs as it is.
+ * Imports nothing but Node: it runs before the bundle is loaded.
+ */
+
+/** The data-moving commands (run, intake, logs send): a young generation sized for their allocation rate. */
+export const dataFlags: ReadonlyArray<string> = ["--max-semi-space-size=8"]
+
+/**
+ * The trace loader idles for as long as no traffic arrives: no background compiler or GC threads (each
+ * holds its own malloc arena) and the smallest young generation.
+ */
+export const loaderFlags: ReadonlyArray<string> = ["--single-threaded", "--max-semi-space-size=1"]
+
+const flagName = (flag: string) => flag.split("=")[0]!.replaceAll("_", "-")
+
+/** Re-executes this process with the `flags` it was not started with; returns when there is nothing to add. */
+export const reexecWith = (flags: ReadonlyArray<string>): void => {
+  if (typeof process.execve !== "function") return
+  const given = [...process.execArgv, ...(process.env["NODE_OPTIONS"] ?? "").split(/\s+/)].map(flagName)
+  const missing = flags.filter((f) => !given.includes(flagName(f)))
+  if (missing.length === 0) return
+  process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], process.env)
+}
