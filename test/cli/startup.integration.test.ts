@@ -52,7 +52,7 @@ describe("dd-agent start-up", () => {
     const { chunks, stdout } = await chunksLoaded(["status", "--help"])
     expect(stdout).toContain("--address")
     expect(chunks).toContain("status")
-    for (const other of ["agent", "intake", "logsSend", "processes", "snapshot", "loader"]) expect(chunks).not.toContain(other)
+    for (const other of ["agent", "intake", "logsSend", "processes", "snapshot", "loader", "debug"]) expect(chunks).not.toContain(other)
   })
 
   it("the top-level help lists every command", async () => {
