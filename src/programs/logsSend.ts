@@ -37,7 +37,8 @@ const batchMaxEntries = Options.integer("batch-max-entries").pipe(
   Options.withDefault(1000)
 )
 const patterns = Options.boolean("patterns", { negationNames: ["no-patterns"] }).pipe(
-  Options.withDescription("send logs as patterns plus typed values (default: raw text)")
+  Options.withDescription("send logs as patterns plus typed values (default: raw text, or $DD_LOGS_CONFIG_PATTERN_EXTRACTION)"),
+  Options.withFallbackConfig(Config.boolean("DD_LOGS_CONFIG_PATTERN_EXTRACTION"))
 )
 const tags = Options.text("tags").pipe(Options.withDescription("comma-separated tags, e.g. env:prod,team:a"), Options.optional)
 const service = Options.text("service").pipe(Options.optional)

@@ -4,7 +4,7 @@ import { decodeBatchData, encodeBatchData } from "../../src/services/logs/BatchC
 import { Batcher } from "../../src/services/logs/Batcher.js"
 import type { Datum, LogContent, PatternDefine } from "../../src/services/logs/Datum.js"
 import { encodeDatumSequence, encodeDatumSequenceGenerated } from "../../src/services/logs/DatumWire.js"
-import { Dictionary } from "../../src/services/logs/Dictionary.js"
+import { defaultDictionaryLimits, Dictionary } from "../../src/services/logs/Dictionary.js"
 import { PayloadError } from "../../src/services/logs/errors.js"
 import { InflightTracker } from "../../src/services/logs/InflightTracker.js"
 import { compilePattern, rebuild } from "../../src/services/logs/Pattern.js"
@@ -169,6 +169,29 @@ describe("PatternContent", () => {
     assert.isAtMost(maxClusterBytes, 64 * 1024)
     assert.isAtMost(dictionary.stats.bytes, 32 * 1024)
     assert.isAbove(content.table.stats.evictions, 0, "the bound was reached")
+  })
+
+  it("a batch that needs more patterns than the table holds sends the rest raw; after its ack they are evictable", () => {
+    const { translator, content } = makeTranslator(settings({ maxPatterns: 3 }))
+    const shapes = ["a 1", "b: 1", "c [1]", "d (1)", "e {1}"].map((s) => `${s} and a long literal tail that a pattern saves`)
+    const kinds = (n: number) => shapes.map((s) => translate(translator, s.replace("1", String(n))).content._tag)
+    kinds(1)
+    assert.deepStrictEqual(kinds(2), ["Structured", "Structured", "Structured", "Raw", "Raw"])
+    assert.strictEqual(content.table.stats.patterns, 3)
+    // A new batch that does not use the first three: they are evicted to make room.
+    releaseRefs(translator.sealBatch())
+    const later = shapes.slice(3).map((s) => translate(translator, s.replace("1", "3")))
+    assert.deepStrictEqual(later.map((l) => l.content._tag), ["Structured", "Structured"])
+    assert.isAtMost(content.table.stats.patterns, 3)
+    assert.isAbove(content.table.stats.evictions, 0)
+  })
+
+  it("defaults: patterns, clusters, admission candidates and dictionary together stay within 8 MiB", () => {
+    const d = defaultPatternSettings
+    const total = d.patterns.maxBytes + d.clusters.maxBytes + d.candidates.maxBytes + defaultDictionaryLimits.maxBytes
+    assert.isAtMost(total, 8 * 1024 * 1024)
+    assert.isAtMost(d.patterns.maxBytes, 4 * 1024 * 1024)
+    assert.isAtMost(defaultDictionaryLimits.maxBytes, 4 * 1024 * 1024)
   })
 })
 

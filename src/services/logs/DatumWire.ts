@@ -124,10 +124,16 @@ const writeDatum = (w: $protobuf.Writer, d: Datum) => {
         if (c._tag === "Raw") {
           w.uint32(26).string(c.raw)
         } else {
-          writeMessage(w, 18, () => {
-            if (c.patternId !== 0) w.uint32(8).uint64(c.patternId)
-            for (const v of c.values) writeMessage(w, 18, () => writeValue(w, v))
-          })
+          // Written inline (no closure per value): structured logs carry several values each.
+          w.uint32(18).fork()
+          if (c.patternId !== 0) w.uint32(8).uint64(c.patternId)
+          const values = c.values
+          for (let i = 0; i < values.length; i++) {
+            w.uint32(18).fork()
+            writeValue(w, values[i]!)
+            w.ldelim()
+          }
+          w.ldelim()
         }
         writeTags(w, 34, d.tags)
         if (d.uuid !== undefined) w.uint32(42).string(d.uuid)

@@ -17,8 +17,15 @@ export * from "./StreamDecoder.js"
 export type { LogMessage, SourcePosition } from "./LogMessage.js"
 /** Sender-side string dictionary: bounded LRU whose deletes wait for unacknowledged batches. */
 export * from "./Dictionary.js"
-/** LogMessage → dictionary definitions + log record (raw content; pattern extraction plugs in here). */
+/** LogMessage → dictionary definitions + log record; content raw or through pattern extraction. */
 export * from "./Translator.js"
+/** Per-batch reference counting of dictionary entries and patterns (deletes wait for acknowledgements). */
+export * from "./StateRef.js"
+/**
+ * Pattern extraction: tokenizer, clusterer, bounded pattern table, value typing, and the content translator
+ * that sends a log as a pattern id plus typed values.
+ */
+export * from "./patterns/index.js"
 /** Batches (max entries / content bytes / wait), per-batch delta encoding, compression. */
 export * from "./Batcher.js"
 export type { Payload } from "./Payload.js"

@@ -27,7 +27,7 @@ export const defaultClustererLimits: ClustererLimits = {
   literalValues: 1,
   admitAfter: 8,
   maxClusters: 4096,
-  maxBytes: 2 * 1024 * 1024,
+  maxBytes: 768 * 1024,
   maxLineLength: 4096
 }
 
@@ -128,9 +128,9 @@ export class Clusterer {
     return { pattern: created, created: true }
   }
 
-  /** Adds a pattern returned by `match` as created to the table. */
-  commit(p: PatternEntry): void {
-    this.table.add(p)
+  /** Adds a pattern returned by `match` as created to the table; false when the table has no room. */
+  commit(p: PatternEntry): boolean {
+    return this.table.add(p)
   }
 
   private addCluster(t: Tokens, tick: number): void {

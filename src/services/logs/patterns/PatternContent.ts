@@ -2,9 +2,9 @@
  * The content translator with pattern extraction: a line is tokenized, matched to a pattern by the
  * clusterer, and sent as the pattern id plus its typed parameter values — unless that would not be smaller
  * than the raw text, or the line is the first of its shape, in which case it goes raw. Values are ints where
- * the text round-trips exactly, dictionary references for strings that recur across batches (a string is
- * admitted when it shows up again in a later batch, so one-off values never churn the dictionary), plain
- * strings otherwise. A structured log
+ * the text round-trips exactly, dictionary references for names that recur across batches (a string with
+ * letters is admitted when it shows up again in a later batch, so one-off values never churn the dictionary),
+ * plain strings otherwise. A structured log
  * rebuilds byte-exact by construction: the template's segments are checked against the line, and every value
  * is the line's own text or a number whose rendering equals it.
  */
@@ -14,7 +14,7 @@ import type { StateRef } from "../StateRef.js"
 import type { ContentTranslator } from "../Translator.js"
 import { Clusterer, type ClustererLimits, defaultClustererLimits } from "./Clusterer.js"
 import { defaultPatternLimits, type PatternLimits, PatternTable } from "./PatternTable.js"
-import { scan, Tokens, WordKind } from "./Tokenizer.js"
+import { maxWords, scan, Tokens, WordKind } from "./Tokenizer.js"
 import { exactFloat, exactInt, int64VarintSize, varintSize } from "./ValueTyping.js"
 
 export interface PatternSettings {
@@ -37,6 +37,8 @@ export class PatternContent implements ContentTranslator {
   readonly table: PatternTable
   readonly clusterer: Clusterer
   private readonly tokens = new Tokens()
+  /** Per parameter of the current line: 1 when its string value may become a dictionary reference. */
+  private readonly wordy = new Uint8Array(maxWords)
   /** Strings seen once, with the batch they were seen in. */
   private readonly candidates = new Map<string, number>()
   private batch = 1
@@ -60,6 +62,7 @@ export class PatternContent implements ContentTranslator {
     const groups = p.groups
     const params = groups.length / 2
     const values: Array<DynamicValue> = new Array(params)
+    this.wordy.fill(0, 0, params)
     // Size of the structured content without dictionary references (they only make it smaller).
     let size = 2 + varintSize(p.define.patternId)
     for (let j = 0; j < params; j++) {
@@ -84,19 +87,21 @@ export class PatternContent implements ContentTranslator {
         } else {
           v = { _tag: "String", value: text }
           size += 4 + text.length
+          // Names (words with letters) recur across batches; numbers, times and ids rarely do.
+          this.wordy[j] = text.length >= minDictLength && hasLetters(t, first, last) ? 1 : 0
         }
       }
       values[j] = v
     }
     if (size >= 1 + varintSize(content.length) + content.length) return raw(content)
     if (m.created) {
-      this.clusterer.commit(p)
+      if (!this.clusterer.commit(p)) return raw(content)
       defines.push(p.define)
     } else this.table.use(p)
     this.out = defines
     for (let j = 0; j < params; j++) {
       const v = values[j]!
-      if (v._tag === "String" && v.value.length >= minDictLength) values[j] = this.stringValue(v)
+      if (v._tag === "String" && this.wordy[j] === 1) values[j] = this.stringValue(v)
     }
     return { _tag: "Structured", patternId: p.define.patternId, values }
   }
@@ -142,3 +147,8 @@ export class PatternContent implements ContentTranslator {
 }
 
 const raw = (content: string): LogContent => ({ _tag: "Raw", raw: content })
+
+const hasLetters = (t: Tokens, first: number, last: number): boolean => {
+  for (let i = first; i <= last; i++) if (t.kind[i] !== WordKind.Number) return true
+  return false
+}

@@ -1,7 +1,7 @@
 /**
- * The sender's live patterns, bounded by count and by bytes. Crossing either limit evicts down to 85 % of it,
+ * The sender's live patterns, bounded by count and by bytes. Reaching either limit evicts down to 85 % of it,
  * lowest usage score first (uses divided by one plus the batches since the last use), never a pattern the open
- * batch references. An evicted pattern leaves at once (later logs of its shape get a new pattern), but its
+ * batch references; when only such patterns are left, no new pattern is added (its log goes raw). An evicted pattern leaves at once (later logs of its shape get a new pattern), but its
  * `PatternDelete` waits until no unacknowledged batch references it (`StateRef`). Ids are never reused.
  * Pure and synchronous; the stream worker's driver fiber owns one instance.
  */
@@ -26,8 +26,11 @@ export interface PatternLimits {
   readonly maxBytes: number
 }
 
-/** Datadog's byte budget (4 MiB); more patterns than its 700, as specialised patterns are smaller. */
-export const defaultPatternLimits: PatternLimits = { maxPatterns: 4096, maxBytes: 4 * 1024 * 1024 }
+/**
+ * Within Datadog's 4 MiB pattern budget: 3 MiB here, so patterns, clusters and admission candidates together
+ * take at most 4 MiB, and 8 MiB with the dictionary's 4 MiB.
+ */
+export const defaultPatternLimits: PatternLimits = { maxPatterns: 4096, maxBytes: 3 * 1024 * 1024 }
 
 /** Fixed accounting per pattern beyond its text: the entry object, arrays and map slots. */
 export const patternOverheadBytes = 200
@@ -61,12 +64,19 @@ export class PatternTable {
     return this.nextId++
   }
 
-  /** Adds a new pattern, referenced by the open batch; may evict others. */
-  add(entry: PatternEntry): void {
+  /**
+   * Adds a new pattern, referenced by the open batch, evicting others if needed. Returns false, adding
+   * nothing, when the limits are reached by patterns the open batch references (which cannot be evicted).
+   */
+  add(entry: PatternEntry): boolean {
+    if (this.live.size >= this.limits.maxPatterns || this.liveBytes + entry.bytes > this.limits.maxBytes) {
+      this.evict(entry.bytes)
+      if (this.live.size >= this.limits.maxPatterns || this.liveBytes + entry.bytes > this.limits.maxBytes) return false
+    }
     this.live.add(entry)
     this.liveBytes += entry.bytes
     this.use(entry)
-    if (this.live.size > this.limits.maxPatterns || this.liveBytes > this.limits.maxBytes) this.evict()
+    return true
   }
 
   /** Records a use of a live pattern by the open batch. */
@@ -107,9 +117,10 @@ export class PatternTable {
     return { patterns: this.live.size, bytes: this.liveBytes, pendingEvictions: this.waiting, evictions: this.evictionCount }
   }
 
-  private evict(): void {
+  /** Evicts down to 85 % of the limits, leaving room for `incoming` bytes. */
+  private evict(incoming: number): void {
     const targetCount = Math.floor(this.limits.maxPatterns * 0.85)
-    const targetBytes = Math.floor(this.limits.maxBytes * 0.85)
+    const targetBytes = Math.floor(this.limits.maxBytes * 0.85) - incoming
     const now = this.openBatch
     const candidates: Array<PatternEntry> = []
     for (const e of this.live) if (e.lastBatch !== now) candidates.push(e)
