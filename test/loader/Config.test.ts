@@ -1,6 +1,10 @@
 import { describe, it } from "@effect/vitest"
-import { Either, Option } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { Effect, Either, Option } from "effect"
 import { assert } from "vitest"
+import { loadLoaderConfig } from "../../src/layers/loader/ConfigFile.js"
 import { decodeLoaderConfig } from "../../src/services/loader/Config.js"
 
 const decode = (file: unknown, env: Record<string, string> = {}, platform = "linux") =>
@@ -91,14 +95,14 @@ describe("loader configuration", () => {
     )
     assert.isTrue(Either.isLeft(r))
     if (Either.isLeft(r)) {
-      const keys = r.left.issues.map((i) => `${i.key}@${i.source}`).sort()
+      const keys = r.left.issues.map((i) => `${i.path}@${i.where}`).sort()
       assert.deepStrictEqual(keys, [
-        "apm_config.enabled@DD_APM_ENABLED",
+        "apm_config.enabled@env DD_APM_ENABLED",
         "apm_config.receiver_port@config file",
         "apm_config.socket_activation.enabled@config file",
-        "log_level@DD_LOG_LEVEL"
+        "log_level@env DD_LOG_LEVEL"
       ])
-      assert.include(r.left.message, "apm_config.receiver_port (config file): expected an integer port")
+      assert.include(r.left.message, "config file: apm_config.receiver_port: expected an integer port")
       assert.include(r.left.message, "\"http\"")
     }
   })
@@ -107,8 +111,8 @@ describe("loader configuration", () => {
     const r = decode({ apm_config: { socket_activation: { enabled: true, handle_tcp_probes: true } } })
     assert.isTrue(Either.isLeft(r))
     if (Either.isLeft(r)) {
-      assert.strictEqual(r.left.issues[0].key, "apm_config.socket_activation.handle_tcp_probes")
-      assert.include(r.left.issues[0].rule, "unknown key")
+      assert.strictEqual(r.left.issues[0].path, "apm_config.socket_activation.handle_tcp_probes")
+      assert.include(r.left.issues[0].message, "unknown key")
     }
   })
 
@@ -116,9 +120,29 @@ describe("loader configuration", () => {
     const r = decode({ apm_config: 5, otlp_config: { traces: { internal_port: 70000 } } })
     assert.isTrue(Either.isLeft(r))
     if (Either.isLeft(r)) {
-      assert.deepStrictEqual(r.left.issues.map((i) => i.key).sort(), ["apm_config", "otlp_config.traces.internal_port"])
+      assert.deepStrictEqual(r.left.issues.map((i) => i.path).sort(), ["apm_config", "otlp_config.traces.internal_port"])
     }
     assert.isTrue(Either.isLeft(decode({ apm_config: { socket_activation: { max_held_connections: 0 } } })))
     assert.isTrue(Either.isLeft(decode("just a string")))
   })
+
+  it.effect("a file is read by the agent's YAML reader: each problem names FILE:LINE, like the agent's configuration", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "loader-config-"))
+      const file = Path.join(dir, "datadog.yaml")
+      Fs.writeFileSync(file, "apm_config:\n  receiver_port: http\n  socket_activation:\n    handle_tcp_probes: true\n")
+      const e = yield* Effect.flip(loadLoaderConfig(file, {}))
+      assert.strictEqual(e._tag, "LoaderConfigError")
+      if (e._tag === "LoaderConfigError") {
+        assert.deepStrictEqual(e.issues.map((i) => `${i.path}@${i.where}`).sort(), [
+          `apm_config.receiver_port@${file}:2`,
+          `apm_config.socket_activation.handle_tcp_probes@${file}:4`
+        ])
+      }
+      Fs.writeFileSync(file, "apm_config: [1, 2\n")
+      const syntax = yield* Effect.flip(loadLoaderConfig(file, {}))
+      assert.strictEqual(syntax._tag === "LoaderConfigError" && syntax.issues[0]!.where.startsWith(`${file}:`), true)
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }))
 })
+

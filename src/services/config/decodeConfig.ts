@@ -3,23 +3,18 @@
  * problem is reported with its key path and, for file values, the file line; nothing is silently dropped.
  */
 import { Data, Either, ParseResult, Schema, SchemaAST } from "effect"
-import * as Yaml from "yaml"
 import { AgentConfigFile, secretKeys } from "./AgentConfig.js"
+import { type ConfigIssue, formatIssues } from "./ConfigIssue.js"
+import { parseYamlDocument } from "./YamlDocument.js"
 
-export interface ConfigIssue {
-  /** Dotted key path, e.g. `logs_config.batch_max_entries` or `logs[2].port`. */
-  readonly path: string
-  /** `FILE:LINE` for a value from the file, `env DD_X` for an override. */
-  readonly where: string
-  readonly message: string
-}
+export type { ConfigIssue }
 
 export class ConfigError extends Data.TaggedError("ConfigError")<{
   readonly source: string
   readonly issues: ReadonlyArray<ConfigIssue>
 }> {
   override get message() {
-    return `invalid configuration (${this.source}):\n` + this.issues.map((i) => `  ${i.where}: ${i.path}: ${i.message}`).join("\n")
+    return `invalid configuration (${this.source}):\n` + formatIssues(this.issues)
   }
 }
 
@@ -111,19 +106,10 @@ export const decodeAgentConfig = (
   source: string,
   env: Readonly<Record<string, string | undefined>>
 ): Either.Either<AgentConfigFile, ConfigError> => {
-  const lines = new Yaml.LineCounter()
-  const doc = Yaml.parseDocument(text, { lineCounter: lines, prettyErrors: false })
-  if (doc.errors.length > 0) {
-    return Either.left(new ConfigError({
-      source,
-      issues: doc.errors.map((e) => ({
-        path: "(document)",
-        where: `${source}:${lines.linePos(e.pos[0]).line}`,
-        message: e.message.split("\n")[0]!
-      }))
-    }))
-  }
-  const raw: unknown = doc.toJS() ?? {}
+  const parsed = parseYamlDocument(text, source)
+  if (Either.isLeft(parsed)) return Either.left(new ConfigError({ source, issues: parsed.left }))
+  const doc = parsed.right
+  const raw = doc.value
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return Either.left(new ConfigError({ source, issues: [{ path: "(document)", where: `${source}:1`, message: "the configuration must be a mapping of keys" }] }))
   }
@@ -145,7 +131,7 @@ export const decodeAgentConfig = (
     const message = isSecret(issue.path) ? "expected a string (the value is a secret and is not shown)" : describe(issue)
     const envVar = fromEnv.get(issue.path.map(String).join("."))
     if (envVar !== undefined) return { path, where: `env ${envVar}`, message }
-    return { path: path === "" ? "(document)" : path, where: `${source}:${lineOf(doc, lines, issue.path)}`, message }
+    return { path: path === "" ? "(document)" : path, where: doc.where(issue.path), message }
   })
   return Either.left(new ConfigError({ source, issues }))
 }
@@ -156,21 +142,3 @@ const isSecret = (path: ReadonlyArray<PropertyKey>) =>
 
 const describe = (issue: ParseResult.ArrayFormatterIssue) =>
   issue._tag === "Unexpected" ? "unknown key" : issue.message
-
-/** The line of the deepest node of `path` present in the document. */
-const lineOf = (doc: Yaml.Document, lines: Yaml.LineCounter, path: ReadonlyArray<PropertyKey>): number | string => {
-  for (let n = path.length; n > 0; n--) {
-    const keys = path.slice(0, n)
-    const parent = n > 1 ? doc.getIn(keys.slice(0, -1), true) : doc.contents
-    const last = keys[n - 1]
-    // Prefer the key's own position (an unknown key has no value worth pointing at).
-    if (Yaml.isMap(parent)) {
-      const pair = parent.items.find((p) => Yaml.isScalar(p.key) && p.key.value === last)
-      const range = (pair?.key as Yaml.Scalar | undefined)?.range
-      if (range) return lines.linePos(range[0]).line
-    }
-    const node = doc.getIn(keys, true) as Yaml.Node | undefined
-    if (node && Yaml.isNode(node) && node.range) return lines.linePos(node.range[0]).line
-  }
-  return 1
-}

@@ -4,7 +4,8 @@
  * so the composed agent can feed it from its own parsed configuration.
  */
 import { Either, Option, ParseResult, Schema } from "effect"
-import { type ConfigIssue, LoaderConfigError } from "./errors.js"
+import type { ConfigIssue } from "../config/ConfigIssue.js"
+import { LoaderConfigError } from "./errors.js"
 
 export const LogLevelName = Schema.Literal("trace", "debug", "info", "warn", "error", "critical", "off")
 export type LogLevelName = typeof LogLevelName.Type
@@ -49,6 +50,8 @@ export interface ConfigInput {
   readonly env: Readonly<Record<string, string | undefined>>
   /** `process.platform`: the unix receiver defaults to a path only on Linux. */
   readonly platform: string
+  /** `FILE:LINE` of a key path in the file (the parsed document's); without it, "config file". */
+  readonly where?: ((path: ReadonlyArray<string>) => string) | undefined
 }
 
 export const DEFAULT_RECEIVER_SOCKET = "/var/run/datadog/apm.socket"
@@ -170,17 +173,19 @@ export const Keys = {
   )
 } as const
 
-type Found = { readonly value: unknown; readonly source: string }
+type Found = { readonly value: unknown; readonly where: string }
+
+const fileWhere = (input: ConfigInput, path: ReadonlyArray<string>) => input.where?.(path) ?? "config file"
 
 /** Walks `a.b.c` through nested mappings; a non-mapping on the way is an issue for that prefix. */
-const lookupFile = (file: unknown, path: string, issues: Array<ConfigIssue>): Option.Option<Found> => {
-  let node: unknown = file
+const lookupFile = (input: ConfigInput, path: string, issues: Array<ConfigIssue>): Option.Option<Found> => {
+  let node: unknown = input.file
   const parts = path.split(".")
   for (let i = 0; i < parts.length; i++) {
     if (node === null || node === undefined) return Option.none()
     if (typeof node !== "object" || Array.isArray(node)) {
-      const at = parts.slice(0, i).join(".") || "(document root)"
-      if (!issues.some((x) => x.key === at)) issues.push({ key: at, source: "config file", rule: "expected a mapping" })
+      const at = parts.slice(0, i).join(".") || "(document)"
+      if (!issues.some((x) => x.path === at)) issues.push({ path: at, where: fileWhere(input, parts.slice(0, i)), message: "expected a mapping" })
       return Option.none()
     }
     const rec = node as Record<string, unknown>
@@ -188,15 +193,15 @@ const lookupFile = (file: unknown, path: string, issues: Array<ConfigIssue>): Op
     if (!Object.prototype.hasOwnProperty.call(rec, part)) return Option.none()
     node = rec[part]
   }
-  return Option.some({ value: node, source: "config file" })
+  return Option.some({ value: node, where: fileWhere(input, parts) })
 }
 
 const lookup = (input: ConfigInput, k: Key<unknown>, issues: Array<ConfigIssue>): Option.Option<Found> => {
   for (const name of k.env) {
     const v = input.env[name]
-    if (v !== undefined && v !== "") return Option.some({ value: v, source: name })
+    if (v !== undefined && v !== "") return Option.some({ value: v, where: `env ${name}` })
   }
-  return lookupFile(input.file, k.path, issues)
+  return lookupFile(input, k.path, issues)
 }
 
 /** Decodes the loader's configuration; every invalid key is reported, not just the first. */
@@ -208,13 +213,13 @@ export const decodeLoaderConfig = (input: ConfigInput): Either.Either<LoaderConf
       if (found.value === null && k.path !== Keys.otlpReceiver.path) return Option.none()
       const decoded = Schema.decodeUnknownEither(k.schema)(found.value)
       if (Either.isRight(decoded)) return Option.some(decoded.right)
-      issues.push({ key: k.path, source: found.source, rule: `${k.rule}, got ${JSON.stringify(found.value)}` })
+      issues.push({ path: k.path, where: found.where, message: `${k.rule}, got ${JSON.stringify(found.value)}` })
       return Option.none()
     })
   const or = <A>(k: Key<A>, fallback: A): A => Option.getOrElse(read(k), () => fallback)
 
   // The loader owns apm_config.socket_activation: a misspelled key there is reported, not ignored.
-  const section = Option.map(lookupFile(input.file, "apm_config.socket_activation", issues), (f) => f.value)
+  const section = Option.map(lookupFile(input, "apm_config.socket_activation", issues), (f) => f.value)
   if (Option.isSome(section) && typeof section.value === "object" && section.value !== null && !Array.isArray(section.value)) {
     const known = new Set(
       Object.values(Keys)
@@ -225,9 +230,9 @@ export const decodeLoaderConfig = (input: ConfigInput): Either.Either<LoaderConf
     for (const name of Object.keys(section.value)) {
       if (!known.has(name)) {
         issues.push({
-          key: `apm_config.socket_activation.${name}`,
-          source: "config file",
-          rule: `unknown key (known: ${[...known].join(", ")})`
+          path: `apm_config.socket_activation.${name}`,
+          where: fileWhere(input, ["apm_config", "socket_activation", name]),
+          message: `unknown key (known: ${[...known].join(", ")})`
         })
       }
     }

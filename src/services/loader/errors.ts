@@ -1,16 +1,14 @@
 /** Typed errors of the loader, one per boundary. */
 import { Data, Schema } from "effect"
+import { ConfigIssue, formatIssues } from "../config/ConfigIssue.js"
 
-/** One configuration value that broke a rule: `key` is the datadog.yaml path, `source` where it came from. */
-export const ConfigIssue = Schema.Struct({ key: Schema.String, source: Schema.String, rule: Schema.String })
-export type ConfigIssue = typeof ConfigIssue.Type
 
 /** Every invalid configuration value, each naming its key, its source and the rule it broke. */
 export class LoaderConfigError extends Schema.TaggedError<LoaderConfigError>()("LoaderConfigError", {
   issues: Schema.NonEmptyArray(ConfigIssue)
 }) {
   override get message(): string {
-    return this.issues.map((i) => `${i.key} (${i.source}): ${i.rule}`).join("; ")
+    return `invalid configuration:\n${formatIssues(this.issues)}`
   }
 }
 
