@@ -12,6 +12,7 @@ import * as LogsMetrics from "../../services/logs/metrics.js"
 import * as ProcessResolverLayer from "../process/ProcessResolverLayer.js"
 import { serveStatus } from "../status/StatusServer.js"
 import { AgentComponents } from "./AgentComponents.js"
+import * as LiveCapture from "./LiveCaptureComponent.js"
 import * as Logs from "./LogsComponent.js"
 import * as Process from "./ProcessComponent.js"
 import * as Snapshot from "./SnapshotComponent.js"
@@ -89,7 +90,11 @@ const layerComponents = (settings: AgentSettings) => {
     : settings.debugger.enabled
     ? snapshot.pipe(Layer.provide(ProcessResolverLayer.layerLive({ watch: false, procRoot: settings.process.procRoot, readEnviron: settings.process.readEnviron })))
     : Layer.empty
-  return Layer.merge(logs, processAndSnapshot)
+  // Live probes watch for processes of their services with a resolver of their own (DD_SERVICE names them).
+  const live = settings.debugger.enabled && settings.debugger.probes.length > 0
+    ? LiveCapture.layer(settings.debugger.probes, settings.debugger, ProcessResolverLayer.layerLive({ procRoot: settings.process.procRoot, readEnviron: true }), settings.hostname)
+    : Layer.empty
+  return Layer.mergeAll(logs, processAndSnapshot, live)
 }
 
 /**

@@ -5,8 +5,8 @@
  */
 import { Context, Effect, Layer, Ref } from "effect"
 
-export type ComponentName = "logs" | "process" | "dynamic_instrumentation"
-export const componentNames: ReadonlyArray<ComponentName> = ["logs", "process", "dynamic_instrumentation"]
+export type ComponentName = "logs" | "process" | "dynamic_instrumentation" | "live_capture"
+export const componentNames: ReadonlyArray<ComponentName> = ["logs", "process", "dynamic_instrumentation", "live_capture"]
 
 export interface ComponentOutcome {
   /** False when the component lost or could not deliver something (e.g. logs left unacknowledged). */

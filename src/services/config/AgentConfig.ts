@@ -3,6 +3,7 @@
  * typo must not silently fall back to a default). Secrets are Redacted.
  */
 import { Schema } from "effect"
+import { LiveProbeConfig } from "../debugger/live/ProbeConfig.js"
 import { HostPort, isLoopback } from "./HostPort.js"
 
 /** Seconds; at least a millisecond (every duration is used in whole milliseconds, and none may be zero). */
@@ -106,7 +107,9 @@ export const DynamicInstrumentationConfig = Schema.Struct({
   /** Upload URL; default the local trace agent's debugger endpoint. */
   endpoint: Schema.optional(Schema.String),
   /** Gzip upload bodies (default false: agents and tracers send none). */
-  gzip: Schema.optional(Schema.Boolean)
+  gzip: Schema.optional(Schema.Boolean),
+  /** Live probes on running Node.js processes, matched by service (see LiveProbeConfig). */
+  probes: Schema.optional(Schema.Array(LiveProbeConfig))
 })
 
 export const StatusConfig = Schema.Struct({

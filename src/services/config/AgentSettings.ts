@@ -6,6 +6,7 @@ import * as Os from "node:os"
 import type { Redacted } from "effect"
 import type { SenderConfigInput } from "../logs/SenderConfig.js"
 import type { AgentConfigFile, LogInput } from "./AgentConfig.js"
+import { type ConfiguredProbe, configuredProbes } from "../debugger/live/ProbeConfig.js"
 
 export interface Endpoint {
   readonly host: string
@@ -46,6 +47,7 @@ export interface AgentSettings {
     readonly captureDir: string | undefined
     readonly endpoint: string
     readonly gzip: boolean
+    readonly probes: ReadonlyArray<ConfiguredProbe>
   }
   readonly status: {
     readonly enabled: boolean
@@ -107,7 +109,8 @@ export const resolveSettings = (c: AgentConfigFile): AgentSettings => {
       enabled: di.enabled ?? false,
       captureDir: di.capture_dir,
       endpoint: di.endpoint ?? "http://127.0.0.1:8126/debugger/v2/input",
-      gzip: di.gzip ?? false
+      gzip: di.gzip ?? false,
+      probes: configuredProbes(di.probes ?? [])
     },
     status: {
       enabled: st.enabled ?? true,

@@ -167,6 +167,18 @@ describe("live capture from a running Node.js process", () => {
     }))
 })
 
+describe("inspector safety: SIGUSR1", () => {
+  it.scopedLive("never signals a process that does not handle SIGUSR1 (it would end it)", () =>
+    Effect.gen(function*() {
+      const t = yield* spawnTarget(app, { args: ["--disable-sigusr1"] })
+      const e = yield* Effect.flip(attach(t.pid, { locate: { signalTimeout: "300 millis" } }))
+      assert.strictEqual(e._tag, "InspectorUnreachable")
+      assert.include(e.message, "does not handle SIGUSR1")
+      const n = Number((yield* t.waitFor((l) => l.startsWith("tick"))).split(" ")[1])
+      yield* t.waitFor((l) => l.startsWith(`tick ${n + 3} `))
+    }))
+})
+
 describe("inspector safety checks (a /proc tree written by the test)", () => {
   const fakeProc = (pid: number, opts: { uid: number; exe: string; listen: string; cmdline?: string }) => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "dd-live-proc-"))

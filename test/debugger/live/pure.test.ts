@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
 import { makeProbe, parseFileLine } from "../../../src/services/debugger/live/ProbeSpec.js"
-import { looksLikeNode, parseListeners, parseUids, socketInode } from "../../../src/services/debugger/live/ProcSockets.js"
+import { Schema } from "effect"
+import { LiveProbeConfig, reconcile } from "../../../src/services/debugger/live/ProbeConfig.js"
+import { catchesSigusr1, looksLikeNode, parseListeners, parseUids, socketInode } from "../../../src/services/debugger/live/ProcSockets.js"
 import { pathEndsWith, scriptPath } from "../../../src/services/debugger/live/ScriptMatch.js"
 import { templateExpressions } from "../../../src/services/debugger/live/HitPayload.js"
 import { parseLogTemplate } from "../../../src/services/debugger/live/Template.js"
@@ -34,6 +36,22 @@ describe("live probe specs", () => {
 
   it("frame names usable in read-back code: identifiers, deduplicated, never the helper's own", () => {
     assert.deepStrictEqual(usableNames(["a", "a", "this", "$dd$h", "b c", "_ok$"]), ["a", "_ok$"])
+  })
+})
+
+describe("configured probes", () => {
+  it("dynamic_instrumentation.probes entries are checked when the configuration is decoded", () => {
+    const ok = Schema.decodeUnknownEither(LiveProbeConfig)({ service: "shop", file: "src/cart.ts", line: 12, template: "t={cart.total}" })
+    assert.isTrue(Either.isRight(ok))
+    const bad = Schema.decodeUnknownEither(LiveProbeConfig)({ service: "shop", file: "cart.ts", line: 3, template: "{a + b}" })
+    assert.include(Either.getOrThrow(Either.flip(bad)).message, "{a + b} is not a variable path")
+  })
+
+  it("reconciles a process's probes with the configuration of its service", () => {
+    const p = (spec: string, over: Parameters<typeof makeProbe>[1] = {}) => Either.getOrThrow(makeProbe(spec, over))
+    const a = p("a.js:1"), b = p("b.js:2"), b2 = p("b.js:2", { condition: "x > 1" })
+    const plan = reconcile("shop", [{ service: "shop", probe: b2 }, { service: "other", probe: a }], new Map([[a.id, a], [b.id, b]]))
+    assert.deepStrictEqual(plan, { install: [b2], remove: [a.id] })
   })
 })
 
@@ -81,5 +99,7 @@ describe("/proc parsing", () => {
     assert.isTrue(looksLikeNode("/opt/node24 (deleted)"))
     assert.isFalse(looksLikeNode("/usr/bin/python3"))
     assert.isFalse(looksLikeNode("/usr/bin/nodemon"))
+    assert.isTrue(catchesSigusr1("SigCgt:\t0000000008000200\n"))
+    assert.isFalse(catchesSigusr1("SigCgt:\t0000000008000000\n"))
   })
 })

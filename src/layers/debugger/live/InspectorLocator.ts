@@ -16,7 +16,7 @@ import {
   ProcessNotFound
 } from "../../../services/debugger/live/errors.js"
 import type { Listener } from "../../../services/debugger/live/ProcSockets.js"
-import { looksLikeNode, parseListeners, parseUids, socketInode } from "../../../services/debugger/live/ProcSockets.js"
+import { catchesSigusr1, looksLikeNode, parseListeners, parseUids, socketInode } from "../../../services/debugger/live/ProcSockets.js"
 
 export interface InspectorTarget {
   readonly pid: number
@@ -132,11 +132,23 @@ export const locateInspector = (pid: number, options: LocateOptions = {}): Effec
       const { listener, url } = first.value
       return { pid, webSocketUrl: url, address: listener.address, port: listener.port, openedBySignal: false }
     }
+    const timeout = Duration.decode(options.signalTimeout ?? "3 seconds")
+    // Never send SIGUSR1 to a process that does not handle it: its default action ends the process.
+    yield* read(`${root}/${pid}/status`).pipe(
+      Effect.orElseSucceed(() => ""),
+      Effect.flatMap((s) => catchesSigusr1(s) ? Effect.void : Effect.fail("none" as const)),
+      Effect.retry({ schedule: Schedule.spaced("25 millis").pipe(Schedule.upTo(timeout)) }),
+      Effect.mapError(() =>
+        new InspectorUnreachable({
+          pid,
+          detail: "it does not handle SIGUSR1 (still starting, or run with --disable-sigusr1), which would end it; not signalled"
+        })
+      )
+    )
     yield* Effect.try({
       try: () => process.kill(pid, "SIGUSR1"),
       catch: (e) => new InspectorUnreachable({ pid, detail: `SIGUSR1: ${e instanceof Error ? e.message : String(e)}` })
     })
-    const timeout = Duration.decode(options.signalTimeout ?? "3 seconds")
     const found = yield* findInspector(root, pid, suspect).pipe(
       Effect.flatMap(Option.match({
         onNone: () => Effect.fail("none" as const),

@@ -65,3 +65,12 @@ export const looksLikeNode = (exe: string): boolean => {
   const base = exe.replace(/ \(deleted\)$/, "").split("/").pop() ?? ""
   return /^node(js)?[0-9.]*$/.test(base)
 }
+
+/**
+ * Whether the process catches SIGUSR1 (`SigCgt` of /proc/PID/status). A Node process that does not —
+ * still starting, or run with --disable-sigusr1 — would be killed by it (the default action).
+ */
+export const catchesSigusr1 = (status: string): boolean => {
+  const m = /^SigCgt:\s+([0-9a-fA-F]+)/m.exec(status)
+  return m !== null && (BigInt(`0x${m[1]}`) & (1n << 9n)) !== 0n
+}
