@@ -7,7 +7,7 @@
  * per process (installed, pending until its file loads, error), hits and errors.
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Duration, Effect, FiberMap, Layer, Option, Queue, Ref, Stream, SubscriptionRef } from "effect"
+import { Effect, FiberMap, Layer, Option, Queue, Ref, Stream, SubscriptionRef } from "effect"
 import type { AgentSettings } from "../../services/config/AgentSettings.js"
 import type { ConfiguredProbe } from "../../services/debugger/live/ProbeConfig.js"
 import { reconcile } from "../../services/debugger/live/ProbeConfig.js"
@@ -23,7 +23,7 @@ import type { LiveSession, ProbeState } from "../debugger/live/LiveSession.js"
 import { attach } from "../debugger/live/LiveSession.js"
 import { layerFromResolver } from "../debugger/ProcessInfoFromResolver.js"
 import { SnapshotIdsRandom } from "../debugger/SnapshotIdsLayers.js"
-import { UploaderLive } from "../debugger/UploaderLive.js"
+import { layer as layerUploader } from "../debugger/UploaderLive.js"
 import { AgentComponents } from "./AgentComponents.js"
 
 export interface LiveCaptureStatus {
@@ -158,7 +158,7 @@ export const layer = (
     Layer.provideMerge(Layer.mergeAll(
       encoderLayer().pipe(Layer.provide(Layer.merge(identity, SnapshotIdsRandom))),
       identity,
-      UploaderLive(uploaderConfig(settings.endpoint, { backoffBase: Duration.millis(100) })).pipe(Layer.provide(NodeHttpClient.layer)),
+      layerUploader(uploaderConfig(settings.endpoint, { gzip: settings.gzip })).pipe(Layer.provide(NodeHttpClient.layer)),
       // Rates are applied in the target: a rate-limited hit never leaves it.
       layerUnlimited
     ))
