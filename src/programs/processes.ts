@@ -1,6 +1,7 @@
 /**
  * `dd-agent processes [--pid N] [--json]`: resolve processes with their tracer metadata.
  * `dd-agent processes watch [--interval D]`: stream process events as JSON lines until interrupted.
+ * Command lines are scrubbed of secrets (`--sensitive-word` adds words to the defaults).
  * `dd-agent processes schemas [--out DIR]`: print or write the JSON Schemas of the emitted JSON.
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
@@ -11,6 +12,7 @@ import * as ResolverLayer from "../layers/process/ProcessResolverLayer.js"
 import { ProcessReportJson, ProcessEventJson, SecurityEventJson } from "../services/process/EventSchemas.js"
 import { jsonSchemas, renderJsonSchema } from "../services/process/JsonSchemas.js"
 import type { ProcessEntry } from "../services/process/ProcessEntry.js"
+import { makeArgsScrubber } from "../services/process/ArgsScrubber.js"
 import { ProcFs } from "../services/process/ProcFs.js"
 import { ProcessResolver } from "../services/process/ProcessResolver.js"
 import { processEventToJson, processReport, securityEvent } from "../services/process/Serializers.js"
@@ -22,6 +24,17 @@ const procRoot = Options.directory("proc-root").pipe(
 )
 const readEnviron = Options.boolean("read-environ").pipe(
   Options.withDescription("read DD_SERVICE/DD_ENV/DD_VERSION from each process environment (nothing else is kept)")
+)
+
+const sensitiveWords = Options.text("sensitive-word").pipe(
+  Options.withDescription("also scrub the values of arguments matching this word (repeatable; * wildcards), besides password, api_key, secret, …"),
+  Options.repeated,
+  Options.mapEffect((words) =>
+    Either.match(makeArgsScrubber(words), {
+      onLeft: (e) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--sensitive-word ${e.message}`))),
+      onRight: Effect.succeed
+    })
+  )
 )
 
 /** Parses `500ms`, `2s`, `1.5 seconds`, `1m`, `250 millis`. */
@@ -102,9 +115,10 @@ const list = Command.make(
     pid: Options.integer("pid").pipe(Options.withDescription("resolve only this process"), Options.optional),
     json: Options.boolean("json").pipe(Options.withDescription("one JSON object per line instead of a table")),
     procRoot,
-    readEnviron
+    readEnviron,
+    sensitiveWords
   },
-  ({ json, pid, procRoot, readEnviron }) =>
+  ({ json, pid, procRoot, readEnviron, sensitiveWords }) =>
     whileStdoutOpen(Effect.gen(function*() {
       const resolver = yield* ProcessResolver
       const print = (e: ProcessEntry) =>
@@ -123,7 +137,7 @@ const list = Command.make(
           Effect.catchTag("ProcessGone", () => Effect.void) // exited since the listing
         ), { discard: true })
     })).pipe(Effect.provide(
-      ResolverLayer.layer({ readEnviron, maxEntries: LIST_CACHE_ENTRIES }).pipe(Layer.provideMerge(ProcFsLive.layer(procRoot)))
+      ResolverLayer.layer({ readEnviron, maxEntries: LIST_CACHE_ENTRIES, argsScrubber: sensitiveWords }).pipe(Layer.provideMerge(ProcFsLive.layer(procRoot)))
     ))
 ).pipe(Command.withDescription("resolve processes with their tracer metadata"))
 
@@ -133,12 +147,13 @@ const watch = Command.make(
     interval,
     procRoot,
     readEnviron,
+    sensitiveWords,
     format: Options.choice("format", ["event", "security"]).pipe(
       Options.withDescription("event: process events; security: CWS-style events with parent and ancestors"),
       Options.withDefault("event" as const)
     )
   },
-  ({ format, interval, procRoot, readEnviron }) =>
+  ({ format, interval, procRoot, readEnviron, sensitiveWords }) =>
     whileStdoutOpen(Effect.scoped(Effect.gen(function*() {
       const resolver = yield* ProcessResolver
       const events = yield* resolver.subscribe // before the first scan: nothing is missed
@@ -156,7 +171,7 @@ const watch = Command.make(
         ),
         Stream.runForEach((line) => Console.log(line))
       )
-    }))).pipe(Effect.provide(ResolverLayer.layerLive({ procRoot, readEnviron, interval, watch: false })))
+    }))).pipe(Effect.provide(ResolverLayer.layerLive({ procRoot, readEnviron, interval, watch: false, argsScrubber: sensitiveWords })))
 ).pipe(Command.withDescription("stream process events (exec, fork, exit, tracer_metadata_found) as JSON lines"))
 
 const schemas = Command.make(

@@ -72,6 +72,18 @@ process_config:
     expect(errorOf("- 1\n- 2\n").issues[0]!.message).toBe("the configuration must be a mapping of keys")
   })
 
+  it("custom sensitive words are checked as scrubbing patterns, reported with path and line", () => {
+    const r = decode("process_config:\n  custom_sensitive_words: [consul_token, '*pass*d*']\n")
+    if (Either.isLeft(r)) throw new Error(r.left.message)
+    expect(r.right.process_config?.custom_sensitive_words).toEqual(["consul_token", "*pass*d*"])
+    const e = errorOf("process_config:\n  custom_sensitive_words:\n    - ok\n    - bad-word\n")
+    expect(e.issues).toEqual([{
+      path: "process_config.custom_sensitive_words[1]",
+      where: "agent.yaml:4",
+      message: "\"bad-word\": only letters, digits, underscores and * wildcards are allowed"
+    }])
+  })
+
   it("a tag with a comma is refused (the wire joins tags with ',')", () => {
     const e = errorOf("tags: ['a:b,c']\n")
     expect(e.issues[0]).toMatchObject({ path: "tags[0]", message: "a tag may not contain ','" })

@@ -3,8 +3,9 @@
  * to the snapshot component), with every event written as a JSON line to the configured file, rotated by
  * size. The watcher, the event writer and the file live and close with the layer.
  */
-import { Duration, Effect, Layer, Queue, Ref } from "effect"
+import { Duration, Effect, Either, Layer, Queue, Ref } from "effect"
 import type { AgentSettings } from "../../services/config/AgentSettings.js"
+import { makeArgsScrubber } from "../../services/process/ArgsScrubber.js"
 import { ProcessResolver } from "../../services/process/ProcessResolver.js"
 import { processEventToJson } from "../../services/process/Serializers.js"
 import * as ProcessResolverLayer from "../process/ProcessResolverLayer.js"
@@ -63,6 +64,12 @@ const make = (settings: AgentSettings["process"]) =>
 export const layer = (settings: AgentSettings["process"]) =>
   Layer.scopedDiscard(make(settings)).pipe(
     Layer.provideMerge(
-      ProcessResolverLayer.layerLive({ procRoot: settings.procRoot, interval: Duration.millis(settings.intervalMs), readEnviron: settings.readEnviron })
+      ProcessResolverLayer.layerLive({
+        procRoot: settings.procRoot,
+        interval: Duration.millis(settings.intervalMs),
+        readEnviron: settings.readEnviron,
+        // The words were checked when the configuration was decoded.
+        argsScrubber: settings.scrubArgs === undefined ? undefined : Either.getOrThrow(makeArgsScrubber(settings.scrubArgs.customSensitiveWords))
+      })
     )
   )

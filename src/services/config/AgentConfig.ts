@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 import { LiveProbeConfig } from "../debugger/live/ProbeConfig.js"
+import { sensitiveWordProblem } from "../process/ArgsScrubber.js"
 import { HostPort, isLoopback } from "./HostPort.js"
 
 /** Seconds; at least a millisecond (every duration is used in whole milliseconds, and none may be zero). */
@@ -86,6 +87,11 @@ export const LogsConfig = Schema.Struct({
   return true
 }))
 
+const SensitiveWord = Schema.String.pipe(Schema.filter((w) => {
+  const problem = sensitiveWordProblem(w)
+  return problem === undefined || `${JSON.stringify(w)}: ${problem}`
+}))
+
 export const ProcessConfig = Schema.Struct({
   enabled: Schema.optional(Schema.Boolean),
   /** Seconds between /proc scans. */
@@ -97,7 +103,11 @@ export const ProcessConfig = Schema.Struct({
   /** The events file is rotated when it would grow past this many bytes. */
   events_file_max_bytes: Schema.optional(FileBytes),
   /** Rotated events files kept (`FILE.1` … `FILE.N`). */
-  events_file_keep: Schema.optional(KeepCount)
+  events_file_keep: Schema.optional(KeepCount),
+  /** Replace the values of sensitive arguments by `********` (default true). */
+  scrub_args: Schema.optional(Schema.Boolean),
+  /** Sensitive words added to the defaults (`*` wildcards allowed). */
+  custom_sensitive_words: Schema.optional(Schema.Array(SensitiveWord))
 })
 
 export const DynamicInstrumentationConfig = Schema.Struct({

@@ -41,6 +41,8 @@ export interface AgentSettings {
     readonly eventsFile: string | undefined
     readonly eventsFileMaxBytes: number
     readonly eventsFileKeep: number
+    /** Command-line scrubbing: off, or on with these words added to the defaults. */
+    readonly scrubArgs: { readonly customSensitiveWords: ReadonlyArray<string> } | undefined
   }
   readonly debugger: {
     readonly enabled: boolean
@@ -103,7 +105,8 @@ export const resolveSettings = (c: AgentConfigFile): AgentSettings => {
       readEnviron: pc.read_environ ?? false,
       eventsFile: pc.events_file,
       eventsFileMaxBytes: pc.events_file_max_bytes ?? 10 * 1024 * 1024,
-      eventsFileKeep: pc.events_file_keep ?? 3
+      eventsFileKeep: pc.events_file_keep ?? 3,
+      scrubArgs: pc.scrub_args === false ? undefined : { customSensitiveWords: pc.custom_sensitive_words ?? [] }
     },
     debugger: {
       enabled: di.enabled ?? false,

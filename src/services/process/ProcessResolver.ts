@@ -19,6 +19,7 @@ import {
   type Scope,
   Stream
 } from "effect"
+import { scrubArgs } from "./ArgsScrubber.js"
 import { type ProcFsError, ProcessGone, type ProcReadError, type TracerMetadataDiscoveryError } from "./errors.js"
 import { BoundedLru } from "./Lru.js"
 import * as M from "./metrics.js"
@@ -118,7 +119,10 @@ export const make = (config: ResolverConfig): Effect.Effect<ProcessResolverShape
       obs.kernelThread === true ? kernelThreadFacts(obs) : Effect.all({
         exe: optional(procFs.exe(obs.pid)),
         cwd: optional(procFs.cwd(obs.pid)),
-        cmdline: Effect.orElseSucceed(procFs.cmdline(obs.pid), (): ReadonlyArray<string> => []),
+        cmdline: procFs.cmdline(obs.pid).pipe(
+          Effect.map((argv) => (config.argsScrubber === undefined ? argv : scrubArgs(config.argsScrubber, argv))),
+          Effect.orElseSucceed((): ReadonlyArray<string> => [])
+        ),
         credentials: optional(Effect.map(procFs.status(obs.pid), Option.some)),
         containerId: optional(Effect.map(procFs.cgroup(obs.pid), (t) => Option.fromNullable(parseContainerId(t)))),
         env: config.readEnviron ? optional(Effect.map(procFs.environ(obs.pid), Option.some)) : Effect.succeed(Option.none())

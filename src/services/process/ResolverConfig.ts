@@ -1,5 +1,6 @@
 /** Settings of the process resolver, with defaults a production host can run with. */
 import { Duration } from "effect"
+import { type ArgsScrubber, defaultArgsScrubber } from "./ArgsScrubber.js"
 import { defaultRetryPolicy, type RetryPolicy } from "./RetryPolicy.js"
 import { defaultDiscoveryOptions, type DiscoveryOptions } from "./TracerMetadataDiscovery.js"
 
@@ -19,6 +20,8 @@ export interface ResolverConfig {
   readonly maxAncestors: number
   /** Parallel /proc reads during a scan. */
   readonly concurrency: number
+  /** Scrubs secrets from command lines before they enter the cache; undefined keeps them verbatim. */
+  readonly argsScrubber: ArgsScrubber | undefined
 }
 
 export const defaultResolverConfig: ResolverConfig = {
@@ -30,7 +33,8 @@ export const defaultResolverConfig: ResolverConfig = {
   discovery: defaultDiscoveryOptions,
   eventBuffer: 1024,
   maxAncestors: 64,
-  concurrency: 16
+  concurrency: 16,
+  argsScrubber: defaultArgsScrubber
 }
 
 export const resolverConfig = (overrides: Partial<ResolverConfig> = {}): ResolverConfig => ({

@@ -17,6 +17,7 @@
  * {@link serviceIdentity} applies the precedence tracer metadata → environment → executable name, giving
  * service, env, version, hostname and process_tags with the source of the service name.
  */
+export * from "./ArgsScrubber.js"
 export * from "./errors.js"
 export * from "./EventSchemas.js"
 export * from "./JsonSchemas.js"
