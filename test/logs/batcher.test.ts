@@ -4,7 +4,7 @@ import { decodeBatchData } from "../../src/services/logs/BatchCodec.js"
 import { Batcher } from "../../src/services/logs/Batcher.js"
 import { Dictionary } from "../../src/services/logs/Dictionary.js"
 import { LogRejected, PayloadError } from "../../src/services/logs/errors.js"
-import { InflightTracker } from "../../src/services/logs/InflightTracker.js"
+import { heldBytes, InflightTracker } from "../../src/services/logs/InflightTracker.js"
 import type { LogMessage } from "../../src/services/logs/LogMessage.js"
 import type { Payload } from "../../src/services/logs/Payload.js"
 import { releaseRefs } from "../../src/services/logs/StateRef.js"
@@ -171,7 +171,7 @@ describe("Dictionary eviction and the inflight snapshot", () => {
     assert.isTrue(byCount.hasSpace)
     byCount.append(p(2, 1))
     assert.isFalse(byCount.hasSpace)
-    const byBytes = new InflightTracker({ maxPayloads: 100, maxBytes: 100 })
+    const byBytes = new InflightTracker({ maxPayloads: 100, maxBytes: 600 })
     byBytes.append(p(1, 60))
     assert.isTrue(byBytes.hasSpace)
     byBytes.append(p(2, 60))
@@ -179,5 +179,18 @@ describe("Dictionary eviction and the inflight snapshot", () => {
     byBytes.markSent()
     byBytes.pop()
     assert.isTrue(byBytes.hasSpace)
+  })
+
+  it("the byte bound counts the memory a payload really holds: a view's whole backing store, definitions' strings", () => {
+    const tracker = new InflightTracker({ maxPayloads: 100, maxBytes: 1 << 20 })
+    // 100 bytes of data viewed on a 64 KiB output chunk keep the whole chunk alive.
+    const view = new Uint8Array(new ArrayBuffer(65_536), 0, 100)
+    const define = { _tag: "DictEntryDefine" as const, id: 1, value: "v".repeat(1000) }
+    tracker.append({ seq: 1, data: view, uncompressedBytes: 100, logCount: 1, stateChanges: [define], stateRefs: [], positions: [] })
+    assert.strictEqual(tracker.bytes, heldBytes({ seq: 1, data: view, uncompressedBytes: 100, logCount: 1, stateChanges: [define], stateRefs: [], positions: [] }))
+    assert.isAtLeast(tracker.bytes, 65_536 + 2_000)
+    tracker.markSent()
+    tracker.pop()
+    assert.strictEqual(tracker.bytes, 0)
   })
 })

@@ -12,7 +12,21 @@ export interface InflightLimits {
   readonly maxBytes: number
 }
 
-export const defaultInflightLimits: InflightLimits = { maxPayloads: 10_000, maxBytes: 64 * 1024 * 1024 }
+/**
+ * Reading further ahead of a slower intake gains no throughput (the send window keeps 64 batches on the
+ * wire); it only grows the heap. 16 MiB of held payloads is several hundred batches.
+ */
+export const defaultInflightLimits: InflightLimits = { maxPayloads: 10_000, maxBytes: 16 * 1024 * 1024 }
+
+/**
+ * The memory a held payload really keeps alive: its compressed bytes' whole backing store, the strings of the
+ * definitions it carries (UTF-16 in the heap), and a fixed allowance for the payload's objects and arrays.
+ */
+export const heldBytes = (p: Payload): number => {
+  let state = 0
+  for (const d of p.stateChanges) state += 64 + (d._tag === "DictEntryDefine" ? 2 * d.value.length : 0)
+  return p.data.buffer.byteLength + state + 256 + 32 * p.positions.length
+}
 
 export class InflightTracker {
   private items: Array<Payload | undefined> = []
@@ -53,7 +67,7 @@ export class InflightTracker {
 
   append(p: Payload): void {
     this.items.push(p)
-    this.heldBytes += p.data.length
+    this.heldBytes += heldBytes(p)
     this.heldLogs += p.logCount
   }
 
@@ -69,7 +83,7 @@ export class InflightTracker {
     const p = this.items[this.head]!
     this.items[this.head] = undefined
     this.head++
-    this.heldBytes -= p.data.length
+    this.heldBytes -= heldBytes(p)
     this.heldLogs -= p.logCount
     for (const d of p.stateChanges) this.applyState(d)
     if (this.head > 1024 && this.head * 2 > this.items.length) {

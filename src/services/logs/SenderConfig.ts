@@ -37,7 +37,7 @@ export const defaultSenderConfig: SenderConfig = {
   inflight: defaultInflightLimits,
   dictionary: defaultDictionaryLimits,
   machine: defaultMachineConfig,
-  inputQueueChunks: 16,
+  inputQueueChunks: 4,
   halfCloseGraceMs: 2_000
 }
 
