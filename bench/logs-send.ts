@@ -14,8 +14,7 @@ import * as Zlib from "node:zlib"
 import { layerGrpcStreamTransport } from "../src/layers/logs/GrpcStreamTransport.js"
 import type { LogMessage } from "../src/services/logs/LogMessage.js"
 import { makeSender } from "../src/services/logs/Sender.js"
-import { makeSenderConfig } from "../src/services/logs/SenderConfig.js"
-import { SenderConfigError } from "../src/services/logs/errors.js"
+import { decodeSenderConfig } from "../src/services/logs/SenderConfig.js"
 import { generateLines } from "./support/lines.js"
 import { machine, printTable, writeResults } from "./support/loghub.js"
 
@@ -85,8 +84,7 @@ const baselines = () => {
 }
 
 const program = Effect.gen(function*() {
-  const config = makeSenderConfig({ encoding, workers: 1 })
-  if (config instanceof SenderConfigError) return yield* Effect.fail(config)
+  const config = yield* decodeSenderConfig({ encoding, workers: 1 })
   const intake = yield* startIntake
   const rssBefore = process.memoryUsage().rss
   const cpu0 = process.cpuUsage()

@@ -11,8 +11,7 @@ import { layerSenderGrpc } from "../layers/logs/SenderLive.js"
 import type { SplitLine } from "../services/inputs/LineSplitter.js"
 import type { LogMessage } from "../services/logs/LogMessage.js"
 import { LogsSender, type LogsSenderService, type SendReport } from "../services/logs/Sender.js"
-import { makeSenderConfig } from "../services/logs/SenderConfig.js"
-import { SenderConfigError } from "../services/logs/errors.js"
+import { decodeSenderConfig } from "../services/logs/SenderConfig.js"
 import { readTlsFiles } from "../layers/logs/TlsFiles.js"
 import { parseHostPort, UsageError } from "./hostPort.js"
 
@@ -118,15 +117,14 @@ export const logsSendCommand = Command.make(
       if (args.compression === "zstd" && typeof (Zlib as { zstdCompressSync?: unknown }).zstdCompressSync !== "function") {
         return yield* new UsageError({ message: `--compression zstd needs Node.js >= 22.15 (this is ${process.version}); use --compression identity` })
       }
-      const config = makeSenderConfig({
+      const config = yield* Effect.mapError(decodeSenderConfig({
         workers: args.workers,
         encoding: args.compression,
         compressionLevel: args.compressionLevel,
         batchMaxEntries: args.batchMaxEntries,
         patternExtraction: args.patterns,
         machine: { shutdownTimeoutMs: args.shutdownTimeout }
-      })
-      if (config instanceof SenderConfigError) return yield* new UsageError({ message: `--${config.setting}: ${config.message}` })
+      }), (e) => new UsageError({ message: e.message }))
       const tls = yield* readTlsFiles({
         caFile: Option.getOrUndefined(args.tlsCa),
         certFile: Option.getOrUndefined(args.tlsCert),

@@ -1,12 +1,12 @@
 /** Shared fixtures of the sender tests. */
 import type { LogMessage } from "../../src/services/logs/LogMessage.js"
-import { makeSenderConfig, type SenderConfig, type SenderConfigInput } from "../../src/services/logs/SenderConfig.js"
-import { SenderConfigError } from "../../src/services/logs/errors.js"
+import { decodeSenderConfig, type SenderConfig, type SenderConfigInput } from "../../src/services/logs/SenderConfig.js"
+import { Either } from "effect"
 
 export const config = (input: SenderConfigInput = {}): SenderConfig => {
-  const c = makeSenderConfig({ encoding: "identity", ...input })
-  if (c instanceof SenderConfigError) throw new Error(c.message)
-  return c
+  const c = decodeSenderConfig({ encoding: "identity", ...input })
+  if (Either.isLeft(c)) throw new Error(c.left.message)
+  return c.right
 }
 
 const sharedTags = ["service:web", "env:test"]

@@ -13,7 +13,7 @@ import type { AgentSettings } from "../../services/config/AgentSettings.js"
 import type { InputLine, LineSink } from "../../services/inputs/InputLine.js"
 import type { LogMessage } from "../../services/logs/LogMessage.js"
 import { LogsSender, type SendReport } from "../../services/logs/Sender.js"
-import { makeSenderConfig } from "../../services/logs/SenderConfig.js"
+import { decodeSenderConfig } from "../../services/logs/SenderConfig.js"
 import { SenderConfigError } from "../../services/logs/errors.js"
 import type { WorkerStatus } from "../../services/logs/StreamWorker.js"
 import { runFileInput } from "../inputs/FileTailer.js"
@@ -98,8 +98,7 @@ const layerEndpoint = (
 
 const layerSender = (settings: AgentSettings) =>
   Layer.unwrapEffect(Effect.gen(function*() {
-    const config = makeSenderConfig(settings.logs.sender)
-    if (config instanceof SenderConfigError) return yield* config
+    const config = yield* decodeSenderConfig(settings.logs.sender)
     const ep = yield* LogsEndpoint
     const tls = ep.insecure ? undefined : yield* readTlsFiles(settings.logs.tls)
     return layerSenderGrpc(config, { host: ep.host, port: ep.port, apiKey: ep.apiKey, insecure: ep.insecure, tls })

@@ -7,8 +7,7 @@ import * as Fs from "node:fs"
 import { Data, Effect, Either, Option } from "effect"
 import { type AgentSettings, resolveSettings } from "../../services/config/AgentSettings.js"
 import { ConfigError, decodeAgentConfig } from "../../services/config/decodeConfig.js"
-import { makeSenderConfig } from "../../services/logs/SenderConfig.js"
-import { SenderConfigError } from "../../services/logs/errors.js"
+import { decodeSenderConfig } from "../../services/logs/SenderConfig.js"
 
 export class ConfigFileError extends Data.TaggedError("ConfigFileError")<{ readonly path: string; readonly message: string }> {}
 
@@ -23,9 +22,9 @@ export const loadSettings = (path: Option.Option<string>, env: Readonly<Record<s
     if (Either.isLeft(decoded)) return yield* decoded.left
     const settings: AgentSettings = resolveSettings(decoded.right)
     // The sender's own rules (what the schema cannot see, e.g. how settings combine) are checked here too.
-    const sender = makeSenderConfig(settings.logs.sender)
-    if (sender instanceof SenderConfigError) {
-      return yield* new ConfigError({ source, issues: [{ path: "logs_config", where: source, message: sender.message }] })
+    const sender = decodeSenderConfig(settings.logs.sender)
+    if (Either.isLeft(sender)) {
+      return yield* new ConfigError({ source, issues: [{ path: "logs_config", where: source, message: sender.left.message }] })
     }
     return settings
   })

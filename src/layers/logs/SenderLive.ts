@@ -1,13 +1,22 @@
 /**
- * Layers of the logs sender: `layerSender` over any StreamTransport, and `layerSenderGrpc` wired to one
- * grpc-js channel for an endpoint. Leaving the scope shuts the workers down gracefully (bounded).
+ * Layers of the logs sender, in the shape of @effect/sql-pg's PgClient: `layerSender(config)` from decoded
+ * settings and `layerConfig(Config…)` from Effect `Config` values (decoded and checked by
+ * `SenderConfigSchema`), both over any StreamTransport; `layerSenderGrpc` wires one grpc-js channel for an
+ * endpoint. Leaving the scope shuts the workers down gracefully (bounded).
  */
-import { Layer } from "effect"
+import { Config, Effect, Layer } from "effect"
 import { LogsSender, makeSender } from "../../services/logs/Sender.js"
-import type { SenderConfig } from "../../services/logs/SenderConfig.js"
+import { decodeSenderConfig, type SenderConfig, type SenderConfigInput } from "../../services/logs/SenderConfig.js"
 import { type GrpcTransportOptions, layerGrpcStreamTransport } from "./GrpcStreamTransport.js"
 
 export const layerSender = (config: SenderConfig) => Layer.scoped(LogsSender, makeSender(config))
+
+/** The sender from `Config` values, e.g. `layerConfig({ workers: Config.integer("LOGS_WORKERS") })`. */
+export const layerConfig = (config: Config.Config.Wrap<SenderConfigInput>) =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const input = yield* Config.unwrap(config)
+    return layerSender(yield* decodeSenderConfig(input))
+  }))
 
 export const layerSenderGrpc = (config: SenderConfig, transport: Omit<GrpcTransportOptions, "encoding">) =>
   layerSender(config).pipe(Layer.provide(layerGrpcStreamTransport({ ...transport, encoding: config.encoding })))

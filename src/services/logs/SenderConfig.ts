@@ -1,4 +1,5 @@
-/** Settings of the logs sender, with the contract's and the issue's defaults, validated in one place. */
+/** Settings of the logs sender, with the contract's and the issue's defaults, validated by one Schema. */
+import { Either, ParseResult, Schema } from "effect"
 import { defaultBatcherConfig } from "./Batcher.js"
 import type { ContentEncoding } from "./ContentEncoding.js"
 import { defaultDictionaryLimits, type DictionaryLimits } from "./Dictionary.js"
@@ -47,57 +48,56 @@ export interface SenderConfigInput extends Partial<Omit<SenderConfig, "inflight"
   readonly machine?: Partial<MachineConfig>
 }
 
-const positiveInt = (setting: string, v: number): SenderConfigError | undefined =>
-  Number.isSafeInteger(v) && v >= 1 ? undefined : new SenderConfigError({ setting, message: `${setting} must be a positive integer (got ${v})` })
+const PositiveInt = Schema.Int.pipe(Schema.greaterThanOrEqualTo(1), Schema.annotations({ message: () => "expected a positive integer" }))
+const orDefault = <S extends Schema.Schema.Any>(schema: S, value: () => Schema.Schema.Type<S>) =>
+  Schema.optionalWith(schema, { default: value, exact: true })
 
-/** Applies defaults and checks every setting; the first broken rule is returned as a typed error. */
-export const makeSenderConfig = (input: SenderConfigInput = {}): SenderConfig | SenderConfigError => {
-  const c: SenderConfig = {
-    ...defaultSenderConfig,
-    ...input,
-    inflight: { ...defaultInflightLimits, ...input.inflight },
-    dictionary: { ...defaultDictionaryLimits, ...input.dictionary },
-    machine: { ...defaultMachineConfig, ...input.machine }
-  }
-  const checks: Array<[string, number]> = [
-    ["workers", c.workers],
-    ["batchMaxEntries", c.batchMaxEntries],
-    ["batchMaxContentBytes", c.batchMaxContentBytes],
-    ["batchMaxWaitMs", c.batchMaxWaitMs],
-    ["inflight.maxPayloads", c.inflight.maxPayloads],
-    ["inflight.maxBytes", c.inflight.maxBytes],
-    ["dictionary.maxEntries", c.dictionary.maxEntries],
-    ["dictionary.maxBytes", c.dictionary.maxBytes],
-    ["inputQueueChunks", c.inputQueueChunks],
-    ["machine.streamLifetimeMs", c.machine.streamLifetimeMs],
-    ["machine.drainTimeoutMs", c.machine.drainTimeoutMs],
-    ["machine.backoffBaseMs", c.machine.backoffBaseMs],
-    ["machine.backoffMaxMs", c.machine.backoffMaxMs],
-    ["machine.ackTimeoutMs", c.machine.ackTimeoutMs],
-    ["machine.shutdownTimeoutMs", c.machine.shutdownTimeoutMs],
-    ["machine.sendWindow", c.machine.sendWindow]
-  ]
-  for (const [setting, v] of checks) {
-    const e = positiveInt(setting, v)
-    if (e !== undefined) return e
-  }
-  if (c.encoding !== "zstd" && c.encoding !== "identity") {
-    return new SenderConfigError({ setting: "encoding", message: `encoding must be zstd or identity (got ${String(c.encoding)})` })
-  }
-  if (!Number.isInteger(c.compressionLevel) || c.compressionLevel < 1 || c.compressionLevel > 22) {
-    return new SenderConfigError({ setting: "compressionLevel", message: `compressionLevel must be an integer in 1..22 (got ${c.compressionLevel})` })
-  }
-  if (!(c.machine.lifetimeJitter >= 0 && c.machine.lifetimeJitter < 1)) {
-    return new SenderConfigError({ setting: "machine.lifetimeJitter", message: `lifetimeJitter must be in [0, 1) (got ${c.machine.lifetimeJitter})` })
-  }
-  if (c.machine.backoffMaxMs < c.machine.backoffBaseMs) {
-    return new SenderConfigError({ setting: "machine.backoffMaxMs", message: "backoffMaxMs must be >= backoffBaseMs" })
-  }
-  if (!(Number.isInteger(c.machine.maxProtocolErrors) && c.machine.maxProtocolErrors >= 0)) {
-    return new SenderConfigError({ setting: "machine.maxProtocolErrors", message: "maxProtocolErrors must be a non-negative integer" })
-  }
-  if (!(c.halfCloseGraceMs >= 0)) {
-    return new SenderConfigError({ setting: "halfCloseGraceMs", message: "halfCloseGraceMs must be >= 0" })
-  }
-  return c
-}
+const InflightLimitsSchema = Schema.Struct({
+  maxPayloads: orDefault(PositiveInt, () => defaultInflightLimits.maxPayloads),
+  maxBytes: orDefault(PositiveInt, () => defaultInflightLimits.maxBytes)
+})
+const DictionaryLimitsSchema = Schema.Struct({
+  maxEntries: orDefault(PositiveInt, () => defaultDictionaryLimits.maxEntries),
+  maxBytes: orDefault(PositiveInt, () => defaultDictionaryLimits.maxBytes)
+})
+const m = defaultMachineConfig
+const MachineConfigSchema = Schema.Struct({
+  streamLifetimeMs: orDefault(PositiveInt, () => m.streamLifetimeMs),
+  lifetimeJitter: orDefault(Schema.Number.pipe(Schema.greaterThanOrEqualTo(0), Schema.lessThan(1)), () => m.lifetimeJitter),
+  drainTimeoutMs: orDefault(PositiveInt, () => m.drainTimeoutMs),
+  backoffBaseMs: orDefault(PositiveInt, () => m.backoffBaseMs),
+  backoffMaxMs: orDefault(PositiveInt, () => m.backoffMaxMs),
+  ackTimeoutMs: orDefault(PositiveInt, () => m.ackTimeoutMs),
+  maxProtocolErrors: orDefault(Schema.Int.pipe(Schema.nonNegative()), () => m.maxProtocolErrors),
+  shutdownTimeoutMs: orDefault(PositiveInt, () => m.shutdownTimeoutMs),
+  sendWindow: orDefault(PositiveInt, () => m.sendWindow)
+}).pipe(Schema.filter((c) => c.backoffMaxMs >= c.backoffBaseMs || { path: ["backoffMaxMs"], message: "must be >= backoffBaseMs" }))
+
+const d = defaultSenderConfig
+
+/** The sender's settings: every field optional in the encoded form (the defaults apply), checked in one decode. */
+export const SenderConfigSchema = Schema.Struct({
+  workers: orDefault(PositiveInt, () => d.workers),
+  encoding: orDefault(Schema.Literal("zstd", "identity"), () => "zstd" as const),
+  compressionLevel: orDefault(Schema.Int.pipe(Schema.between(1, 22)), () => d.compressionLevel),
+  patternExtraction: orDefault(Schema.Boolean, () => d.patternExtraction),
+  batchMaxEntries: orDefault(PositiveInt, () => d.batchMaxEntries),
+  batchMaxContentBytes: orDefault(PositiveInt, () => d.batchMaxContentBytes),
+  batchMaxWaitMs: orDefault(PositiveInt, () => d.batchMaxWaitMs),
+  inflight: orDefault(InflightLimitsSchema, () => d.inflight),
+  dictionary: orDefault(DictionaryLimitsSchema, () => d.dictionary),
+  machine: orDefault(MachineConfigSchema, () => d.machine),
+  inputQueueChunks: orDefault(PositiveInt, () => d.inputQueueChunks),
+  halfCloseGraceMs: orDefault(Schema.Number.pipe(Schema.nonNegative()), () => d.halfCloseGraceMs)
+})
+
+/** Applies defaults and checks every setting; the first broken rule is a typed error naming the setting. */
+export const decodeSenderConfig = (input: SenderConfigInput = {}): Either.Either<SenderConfig, SenderConfigError> =>
+  Schema.decodeUnknownEither(SenderConfigSchema, { onExcessProperty: "error" })(input).pipe(
+    Either.mapLeft((e) => {
+      const issue = ParseResult.ArrayFormatter.formatErrorSync(e)[0]!
+      const setting = issue.path.map(String).join(".")
+      const message = issue._tag === "Unexpected" ? "unknown setting" : issue.message
+      return new SenderConfigError({ setting, message: `${setting}: ${message}` })
+    })
+  )
