@@ -7,6 +7,7 @@
 import { decompress } from "../src/services/logs/ContentEncoding.js"
 import { type Datum, DeltaEncoder, DynamicValue, encodeBatchData } from "../src/services/logs/index.js"
 import type { ContentEncoding } from "../src/services/logs/ContentEncoding.js"
+import { intakeDefaults } from "../src/services/logs/IntakeOptions.js"
 import { FaultBudget, IntakeStream } from "../src/services/logs/IntakeStream.js"
 import { loadLines, machine, printTable, writeResults } from "./support/loghub.js"
 
@@ -62,13 +63,13 @@ for (const encoding of ["zstd", "gzip", "identity"] as const) {
     const d0 = process.hrtime.bigint()
     for (const b of batches) decompress(b.data, encoding)
     bestDecompress = Math.min(bestDecompress, Number(process.hrtime.bigint() - d0) / 1e9)
-    const stream = new IntakeStream(1, encoding, 16 * 1024 * 1024, new FaultBudget({}))
+    const stream = new IntakeStream(1, encoding, intakeDefaults, new FaultBudget({}))
     const t0 = process.hrtime.bigint()
     let logs = 0
     for (const b of batches) {
       const d = stream.onBatch(b.id, b.data)
       if (d._tag !== "Accept") throw new Error(d.error.message)
-      logs += d.records.length
+      logs += d.batch.logs.length
     }
     const secs = Number(process.hrtime.bigint() - t0) / 1e9
     if (logs !== totalLogs) throw new Error(`decoded ${logs} logs, expected ${totalLogs}`)

@@ -7,7 +7,7 @@ import { Command, Options } from "@effect/cli"
 import * as grpc from "@grpc/grpc-js"
 import * as Fs from "node:fs"
 import { Config, Console, Effect, Layer, Option, Redacted } from "effect"
-import type { IntakeFaults, IntakeStats } from "../services/logs/IntakeOptions.js"
+import { type IntakeFaults, intakeDefaults, type IntakeStats } from "../services/logs/IntakeOptions.js"
 import { layerFile, layerStdout } from "../layers/logs/IntakeOutputLive.js"
 import { IntakeServer, layerIntakeServer } from "../layers/logs/IntakeServer.js"
 import { parseHostPort, UsageError } from "./hostPort.js"
@@ -39,7 +39,21 @@ const readKeyFile = (path: string) =>
 const out = Options.file("out").pipe(Options.withDescription("append logs as JSON lines to FILE (default stdout)"), Options.optional)
 const maxPayload = Options.integer("max-payload-bytes").pipe(
   Options.withDescription("limit on a decompressed batch"),
-  Options.withDefault(16 * 1024 * 1024)
+  Options.withDefault(intakeDefaults.maxPayloadBytes)
+)
+const limit = (name: string, description: string, fallback: number) =>
+  Options.integer(name).pipe(Options.withDescription(description), Options.withDefault(fallback))
+const maxBatchDatums = limit("max-batch-datums", "limit on the datums of one batch", intakeDefaults.maxBatchDatums)
+const maxBatchLogBytes = limit(
+  "max-batch-log-bytes",
+  "limit on the reconstructed logs of one batch (characters, plus 64 per log)",
+  intakeDefaults.maxBatchLogBytes
+)
+const maxStateBytes = limit("max-state-bytes", "limit on the dictionary and patterns one stream holds", intakeDefaults.maxStateBytes)
+const maxBufferedBytes = limit(
+  "max-buffered-bytes",
+  "memory all streams' batches may hold together; a stream waits (stops reading) while it is spent",
+  intakeDefaults.maxBufferedBytes
 )
 const positive = (name: string) =>
   Options.integer(name).pipe(Options.optional)
@@ -65,7 +79,7 @@ export const parseGrpcStatus = (value: string): number | undefined => {
 
 export const intakeCommand = Command.make(
   "intake",
-  { listen, apiKey, apiKeyFile, out, maxPayload, resetAfter, resets, ackDelay, withhold, rejectStatus, rejectCount },
+  { listen, apiKey, apiKeyFile, out, maxPayload, maxBatchDatums, maxBatchLogBytes, maxStateBytes, maxBufferedBytes, resetAfter, resets, ackDelay, withhold, rejectStatus, rejectCount },
   (args) =>
     Effect.gen(function*() {
       const { host, port } = yield* parseHostPort(args.listen, "--listen")
@@ -86,7 +100,16 @@ export const intakeCommand = Command.make(
         if (code === undefined) return yield* Effect.fail(`--reject-status: unknown gRPC status '${args.rejectStatus.value}'`)
         faults.rejectStatus = code
       }
-      if (args.maxPayload <= 0) return yield* Effect.fail(`--max-payload-bytes must be positive, got ${args.maxPayload}`)
+      const limits = [
+        ["--max-payload-bytes", args.maxPayload],
+        ["--max-batch-datums", args.maxBatchDatums],
+        ["--max-batch-log-bytes", args.maxBatchLogBytes],
+        ["--max-state-bytes", args.maxStateBytes],
+        ["--max-buffered-bytes", args.maxBufferedBytes]
+      ] as const
+      for (const [flag, n] of limits) {
+        if (n <= 0) return yield* Effect.fail(`${flag} must be positive, got ${n}`)
+      }
       // One key: --api-key or --api-key-file (not both), else $DD_API_KEY.
       if (Option.isSome(args.apiKeyFile) && Option.isSome(args.apiKey)) {
         return yield* Effect.fail("--api-key and --api-key-file: give the key once")
@@ -103,6 +126,10 @@ export const intakeCommand = Command.make(
         port,
         apiKey: key,
         maxPayloadBytes: args.maxPayload,
+        maxBatchDatums: args.maxBatchDatums,
+        maxBatchLogBytes: args.maxBatchLogBytes,
+        maxStateBytes: args.maxStateBytes,
+        maxBufferedBytes: args.maxBufferedBytes,
         faults
       }).pipe(Layer.provide(output))
 

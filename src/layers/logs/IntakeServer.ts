@@ -1,8 +1,11 @@
 /**
- * The reference intake as a scoped grpc-js server: one fiber per stream (in a FiberSet owned by the server's
- * scope) reads batches pull-based, applies the pure `IntakeStream` decision, writes the logs to
- * `IntakeOutput` and only then acknowledges. Closing the scope stops accepting streams, lets each stream
- * finish the batch in hand and send its pending acks, ends it with UNAVAILABLE, then shuts the server down.
+ * The reference intake as a scoped grpc-js server. Each stream (in a FiberSet owned by the server's scope) is
+ * a small pipeline: its reader pulls a batch only when the intake's memory budget has room for it, decodes it
+ * a slice at a time (yielding the event loop between slices) into the pure `IntakeStream` decision, and hands
+ * it to the stream's writer, which writes the logs to `IntakeOutput` while the next batch is decoded; only a
+ * written batch is acknowledged, in order. A failed write ends the stream unacknowledged (UNAVAILABLE, so
+ * the sender resends) and is counted. Closing the scope stops accepting streams, lets each stream write and
+ * acknowledge the batches it has decoded, ends it with UNAVAILABLE, then shuts the server down.
  */
 import * as grpc from "@grpc/grpc-js"
 import { NodeStream } from "@effect/platform-node"
@@ -21,13 +24,21 @@ import {
   Queue,
   Redacted,
   Ref,
-  Stream
+  Stream,
+  SubscriptionRef
 } from "effect"
 import { type ContentEncoding, parseContentEncoding } from "../../services/logs/ContentEncoding.js"
 import { PayloadError } from "../../services/logs/errors.js"
 import { type IntakeOptions, intakeDefaults, type IntakeStats } from "../../services/logs/IntakeOptions.js"
 import { IntakeOutput } from "../../services/logs/IntakeOutput.js"
-import { FaultBudget, IntakeStream } from "../../services/logs/IntakeStream.js"
+import {
+  type BatchDecision,
+  BatchWork,
+  FaultBudget,
+  type IntakeLimits,
+  IntakeStream
+} from "../../services/logs/IntakeStream.js"
+import { yieldToEventLoop } from "./eventLoop.js"
 import {
   batchStatusOk,
   MetadataKeys,
@@ -41,10 +52,18 @@ export class IntakeBindError extends Data.TaggedError("IntakeBindError")<{
   readonly cause?: unknown
 }> {}
 
+/** The intake's memory budget in use: reserved bytes, and batches waiting for room before being read. */
+export interface IntakeMemory {
+  readonly bufferedBytes: number
+  readonly waitingBatches: number
+}
+
 /** A running intake: its bound port and live counters. */
 export class IntakeServer extends Context.Tag("dd-agent-effect/logs/IntakeServer")<IntakeServer, {
   readonly port: number
   readonly stats: Effect.Effect<IntakeStats>
+  /** The memory budget now, and every change to it. */
+  readonly memory: { readonly current: Effect.Effect<IntakeMemory>; readonly changes: Stream.Stream<IntakeMemory> }
 }>() {}
 
 const streamsTotal = Metric.counter("dd_agent_intake_streams_total", { description: "streams accepted by the intake" })
@@ -52,6 +71,18 @@ const batchesTotal = Metric.counter("dd_agent_intake_batches_total", { descripti
 const logsTotal = Metric.counter("dd_agent_intake_logs_total", { description: "logs reconstructed" })
 const streamErrors = Metric.counter("dd_agent_intake_stream_errors_total", { description: "streams ended with an error" })
 const compressedBytes = Metric.counter("dd_agent_intake_payload_bytes_total", { description: "batch payload bytes received" })
+const outputErrors = Metric.counter("dd_agent_intake_output_errors_total", { description: "batches the output failed to write" })
+const budgetWaits = Metric.counter("dd_agent_intake_budget_waits_total", {
+  description: "batches that waited for the intake's memory budget before being read"
+})
+
+/** Datums applied between two event-loop yields (about a millisecond of work). */
+const stepDatums = 2048
+
+/** A decoded batch waiting for the stream's writer, with the budget bytes it holds; or the stream's end. */
+type Pending =
+  | { readonly _tag: "Batch"; readonly decision: Extract<BatchDecision, { _tag: "Accept" }>; readonly held: number }
+  | { readonly _tag: "End"; readonly status: grpc.StatusObject | undefined }
 
 /** An ack waiting to be sent, or the end of the stream. */
 type Outgoing =
@@ -70,10 +101,25 @@ const unavailableShuttingDown = status(grpc.status.UNAVAILABLE, "intake is shutt
 export const makeIntakeServer = (options: IntakeOptions) =>
   Effect.gen(function*() {
     const output = yield* IntakeOutput
-    const maxPayloadBytes = options.maxPayloadBytes ?? intakeDefaults.maxPayloadBytes
+    const limits: IntakeLimits = {
+      maxPayloadBytes: options.maxPayloadBytes ?? intakeDefaults.maxPayloadBytes,
+      maxBatchDatums: options.maxBatchDatums ?? intakeDefaults.maxBatchDatums,
+      maxBatchLogBytes: options.maxBatchLogBytes ?? intakeDefaults.maxBatchLogBytes,
+      maxStateBytes: options.maxStateBytes ?? intakeDefaults.maxStateBytes
+    }
+    const budgetBytes = options.maxBufferedBytes ?? intakeDefaults.maxBufferedBytes
+    /** The memory budget of all streams, in bytes. */
+    const memory = yield* Effect.makeSemaphore(budgetBytes)
+    const memoryState = yield* SubscriptionRef.make<IntakeMemory>({ bufferedBytes: 0, waitingBatches: 0 })
+    const trackMemory = (bytes: number, waiting: number) =>
+      SubscriptionRef.update(memoryState, (m) => ({
+        bufferedBytes: m.bufferedBytes + bytes,
+        waitingBatches: m.waitingBatches + waiting
+      }))
     const budget = new FaultBudget(options.faults ?? {})
     const ackDelay = options.faults?.ackDelayMs ?? 0
     const counters = yield* Ref.make({ streams: 0, activeStreams: 0, batches: 0, logs: 0, errors: 0 })
+    const countError = Effect.zipRight(Ref.update(counters, (c) => ({ ...c, errors: c.errors + 1 })), Metric.increment(streamErrors))
     let closing = false
     let nextStreamId = 1
 
@@ -81,7 +127,7 @@ export const makeIntakeServer = (options: IntakeOptions) =>
       Effect.sync(() =>
         new grpc.Server({
           // Room for an oversized payload to reach the codec's own check and typed error.
-          "grpc.max_receive_message_length": maxPayloadBytes + 1024 * 1024
+          "grpc.max_receive_message_length": limits.maxPayloadBytes + 1024 * 1024
         })
       ),
       // Bounded by a plain timer: a release also runs inside an interrupted fiber, where an interruptible
@@ -101,17 +147,28 @@ export const makeIntakeServer = (options: IntakeOptions) =>
     // Registered after the server, so closed before it: every stream ends before the server shuts down.
     const runFork = yield* FiberSet.makeRuntime<never, void, never>()
 
-    /** One stream: pull batches, decide, write, ack in order; end with the status the decisions lead to. */
+    /** One stream: read and decode batches, write them, ack in order; end with the status they lead to. */
     const handleStream = (
       call: grpc.ServerDuplexStream<StatefulBatchMessage, unknown>,
       streamId: number,
       encoding: ContentEncoding
     ) =>
       Effect.gen(function*() {
-        const stream = new IntakeStream(streamId, encoding, maxPayloadBytes, budget)
+        const stream = new IntakeStream(streamId, encoding, limits, budget)
         // Bounded: a client that outruns delayed acks is slowed down (reading waits) instead of growing it.
         const outgoing = yield* Queue.bounded<Outgoing>(4096)
+        // One decoded batch waits while the previous one is written.
+        const pending = yield* Queue.bounded<Pending>(1)
         const ended = yield* Deferred.make<void>()
+        /** Set when the writer stops early (output failure, injected reset): reading stops too. */
+        const writerStopped = yield* Deferred.make<void>()
+        /** Budget bytes this stream holds; whatever is left is given back when the stream ends. */
+        let held = 0
+        const release = (n: number) =>
+          Effect.suspend(() => {
+            held -= n
+            return Effect.zipRight(memory.release(n), trackMemory(-n, 0))
+          })
         let finished = false
         const finish = (st: grpc.StatusObject | undefined) => {
           if (finished) return
@@ -119,8 +176,8 @@ export const makeIntakeServer = (options: IntakeOptions) =>
           if (st === undefined) call.end()
           else call.emit("error", st)
         }
-        // The writer sends acks at their due time, in order.
-        const writer = Effect.gen(function*() {
+        // The acker sends acks at their due time, in order.
+        const acker = Effect.gen(function*() {
           while (true) {
             const item = yield* Queue.take(outgoing)
             const wait = item.due - Date.now()
@@ -133,55 +190,121 @@ export const makeIntakeServer = (options: IntakeOptions) =>
             if (!finished) call.write({ batchId: item.batchId, status: batchStatusOk })
           }
         })
-        const writerFiber = yield* Effect.forkScoped(Effect.interruptible(writer))
 
-        // On shutdown (or any exit) send the acks still waiting for their delay at once, then end the stream.
-        yield* Effect.addFinalizer(() =>
+        /** Writes one decoded batch and queues its ack; false when the stream must stop here. */
+        const writeBatch = (item: Extract<Pending, { _tag: "Batch" }>) =>
           Effect.gen(function*() {
-            yield* Fiber.interrupt(writerFiber)
-            for (const item of yield* Queue.takeAll(outgoing)) {
-              if (item._tag === "End") finish(item.status)
-              else if (!finished) call.write({ batchId: item.batchId, status: batchStatusOk })
-            }
-            finish(unavailableShuttingDown)
-            yield* Ref.update(counters, (c) => ({ ...c, activeStreams: c.activeStreams - 1 }))
-          })
-        )
-
-        const processBatch = (batch: StatefulBatchMessage) =>
-          Effect.gen(function*() {
-            const decision = stream.onBatch(batch.batchId, batch.data)
-            yield* Metric.incrementBy(compressedBytes, batch.data.length)
-            if (decision._tag === "Reject") {
-              yield* Ref.update(counters, (c) => ({ ...c, errors: c.errors + 1 }))
-              yield* Metric.increment(streamErrors)
-              yield* Effect.logWarning("stream rejected").pipe(
-                Effect.annotateLogs({ stream: streamId, error: decision.error._tag, reason: decision.error.reason, detail: decision.error.message })
+            const d = item.decision
+            const written = yield* (d.batch.logs.length > 0 ? output.write(d.batch) : Effect.void).pipe(Effect.either)
+            yield* release(item.held)
+            if (written._tag === "Left") {
+              yield* countError
+              yield* Metric.increment(outputErrors)
+              yield* Effect.logError("output write failed; the stream ends unacknowledged and the sender resends").pipe(
+                Effect.annotateLogs({ stream: streamId, batch: d.batch.batch, target: written.left.target, detail: written.left.message })
               )
               yield* Queue.offer(outgoing, {
                 _tag: "End",
-                status: status(grpc.status.INVALID_ARGUMENT, decision.error.message),
-                due: Date.now() + ackDelay
+                status: status(grpc.status.UNAVAILABLE, `batch ${d.batch.batch} was not written: ${written.left.message}`),
+                due: 0
               })
               return false
             }
-            if (decision.records.length > 0) yield* output.write(decision.records)
-            yield* Ref.update(counters, (c) => ({ ...c, batches: c.batches + 1, logs: c.logs + decision.records.length }))
+            yield* Ref.update(counters, (c) => ({ ...c, batches: c.batches + 1, logs: c.logs + d.batch.logs.length }))
             yield* Metric.increment(batchesTotal)
-            yield* Metric.incrementBy(logsTotal, decision.records.length)
+            yield* Metric.incrementBy(logsTotal, d.batch.logs.length)
             const due = Date.now() + ackDelay
-            if (decision.ack) yield* Queue.offer(outgoing, { _tag: "Ack", batchId: batch.batchId, due })
-            if (decision.reset) {
-              yield* Effect.logInfo("injected stream reset").pipe(Effect.annotateLogs({ stream: streamId, batch: batch.batchId }))
+            if (d.ack) yield* Queue.offer(outgoing, { _tag: "Ack", batchId: d.batch.batch, due })
+            if (d.reset) {
+              yield* Effect.logInfo("injected stream reset").pipe(Effect.annotateLogs({ stream: streamId, batch: d.batch.batch }))
               yield* Queue.offer(outgoing, {
                 _tag: "End",
-                status: status(grpc.status.UNAVAILABLE, `injected reset after batch ${batch.batchId}`),
+                status: status(grpc.status.UNAVAILABLE, `injected reset after batch ${d.batch.batch}`),
                 due
               })
               return false
             }
             return true
-          }).pipe(Effect.uninterruptible) // a batch in hand is always finished: written and its ack queued
+          }).pipe(Effect.uninterruptible) // a batch being written is finished: written (or failed) and its ack queued
+
+        const endWith = (st: grpc.StatusObject | undefined) =>
+          Queue.offer(outgoing, { _tag: "End", status: st, due: Date.now() + ackDelay })
+
+        // The writer takes decoded batches in order: while it writes one, the reader decodes the next.
+        const writer = Effect.gen(function*() {
+          while (true) {
+            const item = yield* Queue.take(pending)
+            if (item._tag === "End") return yield* endWith(item.status)
+            if (!(yield* writeBatch(item))) return yield* Deferred.succeed(writerStopped, undefined)
+          }
+        })
+        const ackerFiber = yield* Effect.forkScoped(Effect.interruptible(acker))
+        const writerFiber = yield* Effect.forkScoped(Effect.interruptible(writer))
+
+        // On shutdown write and ack the batches already decoded, send the acks still waiting for their delay,
+        // then end the stream. (A stream the client cancelled has nobody to ack: its decoded batches are
+        // dropped, and resent by the sender.)
+        yield* Effect.addFinalizer(() =>
+          Effect.gen(function*() {
+            yield* Fiber.interrupt(writerFiber)
+            const left = yield* Queue.takeAll(pending)
+            let writing = closing && !(yield* Deferred.isDone(writerStopped))
+            for (const item of left) {
+              if (item._tag === "End") {
+                if (writing) yield* endWith(item.status)
+                writing = false
+              } else if (writing) writing = yield* writeBatch(item)
+            }
+            yield* Fiber.interrupt(ackerFiber)
+            for (const item of yield* Queue.takeAll(outgoing)) {
+              if (item._tag === "End") finish(item.status)
+              else if (!finished) call.write({ batchId: item.batchId, status: batchStatusOk })
+            }
+            finish(unavailableShuttingDown)
+            yield* release(held)
+            yield* Ref.update(counters, (c) => ({ ...c, activeStreams: c.activeStreams - 1 }))
+          })
+        )
+
+        /** Reserves a batch's worst case in the memory budget, waiting (not reading on) while it is spent. */
+        const reserve = (bytes: number) =>
+          Effect.uninterruptibleMask((restore) =>
+            Effect.gen(function*() {
+              const room = (yield* SubscriptionRef.get(memoryState)).bufferedBytes + bytes <= budgetBytes
+              if (!room) yield* Metric.increment(budgetWaits)
+              yield* trackMemory(0, 1)
+              yield* restore(memory.take(bytes)).pipe(Effect.onInterrupt(() => trackMemory(0, -1)))
+              held += bytes
+              yield* trackMemory(bytes, -1)
+            })
+          )
+
+        const decodeBatch = (batch: StatefulBatchMessage) =>
+          Effect.gen(function*() {
+            yield* Metric.incrementBy(compressedBytes, batch.data.length)
+            const reserved = Math.min(budgetBytes, stream.worstCaseBytes(batch.data.length))
+            yield* reserve(reserved)
+            const work = stream.begin(batch.batchId, batch.data)
+            let decision: BatchDecision | undefined = work instanceof BatchWork ? undefined : work
+            while (decision === undefined) {
+              decision = (work as BatchWork).step(stepDatums)
+              if (decision === undefined) yield* yieldToEventLoop
+            }
+            if (decision._tag === "Reject") {
+              yield* release(reserved)
+              yield* countError
+              yield* Effect.logWarning("stream rejected").pipe(
+                Effect.annotateLogs({ stream: streamId, error: decision.error._tag, reason: decision.error.reason, detail: decision.error.message })
+              )
+              yield* Queue.offer(pending, { _tag: "End", status: status(grpc.status.INVALID_ARGUMENT, decision.error.message) })
+              return false
+            }
+            // Keep what the logs hold until they are written; give back the rest of the worst case.
+            const keep = Math.min(reserved, decision.bytes)
+            yield* release(reserved - keep)
+            yield* Queue.offer(pending, { _tag: "Batch", decision, held: keep })
+            return !decision.reset
+          })
 
         const batches = NodeStream.fromReadable<PayloadError, StatefulBatchMessage>(
           () => call,
@@ -189,20 +312,19 @@ export const makeIntakeServer = (options: IntakeOptions) =>
           { closeOnDone: false }
         )
         const result = yield* batches.pipe(
-          Stream.mapEffect(processBatch),
+          Stream.mapEffect(decodeBatch),
           Stream.takeUntil((keepGoing) => !keepGoing),
+          Stream.interruptWhen(Deferred.await(writerStopped)),
           Stream.runLast,
           Effect.either
         )
-        // Client half-closed after its last batch: end with OK once every ack is out.
-        if (result._tag === "Left") {
-          yield* Queue.offer(outgoing, {
-            _tag: "End",
-            status: status(grpc.status.CANCELLED, result.left.message),
-            due: 0
-          })
-        } else if (Option.getOrElse(result.right, () => true)) {
-          yield* Queue.offer(outgoing, { _tag: "End", status: undefined, due: Date.now() + ackDelay })
+        if (!(yield* Deferred.isDone(writerStopped))) {
+          if (result._tag === "Left") {
+            yield* Queue.offer(pending, { _tag: "End", status: status(grpc.status.CANCELLED, result.left.message) })
+          } else if (Option.getOrElse(result.right, () => true)) {
+            // Client half-closed after its last batch: end with OK once every batch is written and acked.
+            yield* Queue.offer(pending, { _tag: "End", status: undefined })
+          }
         }
         yield* Deferred.await(ended)
       }).pipe(
@@ -259,7 +381,11 @@ export const makeIntakeServer = (options: IntakeOptions) =>
         ))
     })
     yield* Effect.logDebug("intake listening").pipe(Effect.annotateLogs({ port }))
-    return IntakeServer.of({ port, stats: Ref.get(counters) })
+    return IntakeServer.of({
+      port,
+      stats: Ref.get(counters),
+      memory: { current: SubscriptionRef.get(memoryState), changes: memoryState.changes }
+    })
   })
 
 /** The intake as a layer; it needs an `IntakeOutput`. */

@@ -3,6 +3,7 @@
  */
 import type { Redacted } from "effect"
 import { defaultMaxPayloadBytes } from "./ContentEncoding.js"
+import { defaultDecodeLimits } from "./StreamDecoder.js"
 
 export interface IntakeFaults {
   /** Abort a stream with UNAVAILABLE once it has acknowledged this many data batches… */
@@ -26,10 +27,29 @@ export interface IntakeOptions {
   readonly apiKey?: Redacted.Redacted<string> | undefined
   /** Limit on a decompressed batch payload (default 16 MiB). */
   readonly maxPayloadBytes?: number | undefined
+  /** Limit on the datums of one batch (default 100,000). */
+  readonly maxBatchDatums?: number | undefined
+  /** Limit on the reconstructed logs of one batch (default 64 MiB; see `DecodeLimits`). */
+  readonly maxBatchLogBytes?: number | undefined
+  /** Limit on the dictionary and patterns one stream holds (default 32 MiB). */
+  readonly maxStateBytes?: number | undefined
+  /**
+   * Memory all streams' batches may hold together, from decompression until written (default 256 MiB). A
+   * batch reserves its worst case before it is decompressed and keeps what its logs really hold until they
+   * are written; a stream that finds the budget spent stops reading (HTTP/2 flow control then holds its
+   * sender back) instead of growing the heap.
+   */
+  readonly maxBufferedBytes?: number | undefined
   readonly faults?: IntakeFaults | undefined
 }
 
-export const intakeDefaults = { maxPayloadBytes: defaultMaxPayloadBytes } as const
+export const intakeDefaults = {
+  maxPayloadBytes: defaultMaxPayloadBytes,
+  maxBatchDatums: defaultDecodeLimits.maxBatchDatums,
+  maxBatchLogBytes: defaultDecodeLimits.maxBatchLogBytes,
+  maxStateBytes: defaultDecodeLimits.maxStateBytes,
+  maxBufferedBytes: 256 * 1024 * 1024
+} as const
 
 /** Counters of one intake run (the shutdown summary). */
 export interface IntakeStats {

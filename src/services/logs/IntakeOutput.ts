@@ -1,9 +1,10 @@
 /**
- * Where the reference intake puts reconstructed logs. A batch is acknowledged only after `write` returns,
- * so every acknowledged log has been handed to the output.
+ * Where the reference intake puts reconstructed logs. A batch is acknowledged only after `write` succeeds, so
+ * every acknowledged log has been handed to the output; a failed `write` leaves no part of its batch behind
+ * (the stream fails unacknowledged and the sender resends it), and the output stays usable for later writes.
  */
 import { Context, Data, type Effect } from "effect"
-import type { IntakeRecord } from "./IntakeRecord.js"
+import type { IntakeBatch } from "./IntakeRecord.js"
 
 export class IntakeOutputError extends Data.TaggedError("IntakeOutputError")<{
   readonly target: string
@@ -12,5 +13,5 @@ export class IntakeOutputError extends Data.TaggedError("IntakeOutputError")<{
 }> {}
 
 export class IntakeOutput extends Context.Tag("dd-agent-effect/logs/IntakeOutput")<IntakeOutput, {
-  readonly write: (records: ReadonlyArray<IntakeRecord>) => Effect.Effect<void, IntakeOutputError>
+  readonly write: (batch: IntakeBatch) => Effect.Effect<void, IntakeOutputError>
 }>() {}

@@ -1,25 +1,34 @@
 /**
- * The reference intake's decision for each batch of one stream, as a pure step: decode, apply to the stream
- * state, and decide (with the fault options) whether to acknowledge and whether to reset the stream after.
- * The server driver performs the writes, acks and status the decision names.
+ * The reference intake's decision for each batch of one stream, as a pure step: decompress, read and apply the
+ * datums to the stream state — a slice at a time, so the driver can yield between slices — and decide (with
+ * the fault options) whether to acknowledge and whether to reset the stream after. The server driver performs
+ * the writes, acks and status the decision names.
  */
-import { decodeBatchData } from "./BatchCodec.js"
+import { decompress } from "./ContentEncoding.js"
 import type { ContentEncoding } from "./ContentEncoding.js"
-import { PayloadError, type StreamProtocolError } from "./errors.js"
+import { DatumReader } from "./DatumReader.js"
+import { PayloadError, StreamProtocolError } from "./errors.js"
 import type { IntakeFaults } from "./IntakeOptions.js"
-import { type IntakeRecord, toIntakeRecord } from "./IntakeRecord.js"
-import { StreamDecoder } from "./StreamDecoder.js"
+import type { IntakeBatch } from "./IntakeRecord.js"
+import { type BatchApplier, type DecodeLimits, StreamDecoder } from "./StreamDecoder.js"
 
 export type BatchDecision =
   | {
     readonly _tag: "Accept"
-    readonly records: ReadonlyArray<IntakeRecord>
+    readonly batch: IntakeBatch
+    /** What the batch's logs hold until written (see `DecodeLimits.maxBatchLogBytes`). */
+    readonly bytes: number
     /** Send `BatchStatus{batchId, OK}`. */
     readonly ack: boolean
     /** After this batch's ack, end the stream with UNAVAILABLE (fault injection). */
     readonly reset: boolean
   }
   | { readonly _tag: "Reject"; readonly error: PayloadError | StreamProtocolError }
+
+export interface IntakeLimits extends DecodeLimits {
+  /** Limit on a decompressed batch payload. */
+  readonly maxPayloadBytes: number
+}
 
 /** Fault budget shared by all streams of one intake (resets and rejections are counted across streams). */
 export class FaultBudget {
@@ -43,36 +52,59 @@ export class FaultBudget {
 }
 
 export class IntakeStream {
-  private readonly decoder = new StreamDecoder()
+  private readonly decoder: StreamDecoder
   private dataBatches = 0
   private acks = 0
 
   constructor(
     readonly streamId: number,
     readonly encoding: ContentEncoding,
-    private readonly maxPayloadBytes: number,
+    private readonly limits: IntakeLimits,
     private readonly budget: FaultBudget
-  ) {}
+  ) {
+    this.decoder = new StreamDecoder(limits)
+  }
 
   get decoderStats() {
     return this.decoder.stats
   }
 
-  onBatch(batchId: number, data: Uint8Array): BatchDecision {
+  /** The most a batch of `compressedBytes` can hold while decoded: its payload and its logs at their limits. */
+  worstCaseBytes(compressedBytes: number): number {
+    const payload = this.encoding === "identity" ? compressedBytes : this.limits.maxPayloadBytes
+    return payload + this.limits.maxBatchLogBytes
+  }
+
+  /** Starts a batch: checks its id, decompresses it, and returns the work of reading it, or the rejection. */
+  begin(batchId: number, data: Uint8Array): BatchWork | BatchDecision {
     // Reject a bad id before paying for decompression.
-    const idError = this.decoder.checkBatchId(batchId)
-    if (idError !== undefined) return { _tag: "Reject", error: idError }
-    const datums = decodeBatchData(data, this.encoding, this.maxPayloadBytes)
-    if (datums instanceof PayloadError) {
+    const applier = this.decoder.begin(batchId)
+    if (applier instanceof StreamProtocolError) return { _tag: "Reject", error: applier }
+    const raw = decompress(data, this.encoding, this.limits.maxPayloadBytes)
+    if (raw instanceof PayloadError) {
       return {
         _tag: "Reject",
-        error: new PayloadError({ reason: datums.reason, message: `batch ${batchId}: ${datums.message}`, cause: datums.cause })
+        error: new PayloadError({ reason: raw.reason, message: `batch ${batchId}: ${raw.message}`, cause: raw.cause })
       }
     }
-    const logs = this.decoder.apply(batchId, datums)
-    if (!Array.isArray(logs)) return { _tag: "Reject", error: logs as StreamProtocolError }
-    const records: Array<IntakeRecord> = new Array(logs.length)
-    for (let i = 0; i < logs.length; i++) records[i] = toIntakeRecord(logs[i]!, this.streamId, batchId)
+    return new BatchWork(new DatumReader(raw), applier, (done) => this.decide(done))
+  }
+
+  /** Decodes one whole batch (benchmarks and tests; the server goes slice by slice). */
+  onBatch(batchId: number, data: Uint8Array): BatchDecision {
+    const work = this.begin(batchId, data)
+    if (!(work instanceof BatchWork)) return work
+    for (;;) {
+      const d = work.step(Number.MAX_SAFE_INTEGER)
+      if (d !== undefined) return d
+    }
+  }
+
+  /** The decision for a batch whose datums were all applied. */
+  private decide(applier: BatchApplier): BatchDecision {
+    const batchId = applier.batchId
+    const bytes = applier.reconstructedBytes
+    const batch: IntakeBatch = { stream: this.streamId, batch: batchId, logs: applier.finish() }
     const faults = this.budget.faults
     const ack = faults.withholdAcksAfter === undefined || this.acks < faults.withholdAcksAfter
     if (ack) this.acks++
@@ -82,6 +114,32 @@ export class IntakeStream {
       const after = faults.resetAfterBatches
       if (after !== undefined && this.dataBatches >= after) reset = this.budget.takeReset()
     }
-    return { _tag: "Accept", records, ack, reset }
+    return { _tag: "Accept", batch, bytes, ack, reset }
+  }
+}
+
+/** One batch being read: `step` applies the next datums; the stream must not start another batch meanwhile. */
+export class BatchWork {
+  constructor(
+    private readonly reader: DatumReader,
+    private readonly applier: BatchApplier,
+    private readonly decide: (applier: BatchApplier) => BatchDecision
+  ) {}
+
+  /** Applies up to `n` datums; returns the decision once the batch is read or broken, `undefined` before. */
+  step(n: number): BatchDecision | undefined {
+    for (let i = 0; i < n; i++) {
+      const d = this.reader.next()
+      if (d === undefined) return this.decide(this.applier)
+      if (d instanceof PayloadError) {
+        return {
+          _tag: "Reject",
+          error: new PayloadError({ reason: d.reason, message: `batch ${this.applier.batchId}: ${d.message}`, cause: d.cause })
+        }
+      }
+      const e = this.applier.push(d)
+      if (e !== undefined) return { _tag: "Reject", error: e }
+    }
+    return undefined
   }
 }
