@@ -84,7 +84,7 @@ describe("the memory budget of all streams", () => {
           SubscriptionRef.update(requested, (r) => [...r, `${b.stream}/${b.batch}`]).pipe(Effect.zipRight(Deferred.await(gate)))
       }))
       const budget = 1024 * 1024
-      const server = yield* startIntake(gated, { maxBufferedBytes: budget, maxBatchLogBytes: 400 * 1024 })
+      const server = yield* startIntake(gated, { maxBufferedBytes: budget })
       // Registered after the intake, so it runs before the intake closes: a failed assertion cannot leave a write blocked.
       yield* Effect.addFinalizer(() => Deferred.succeed(gate, undefined))
       let peak = 0
@@ -93,11 +93,11 @@ describe("the memory budget of all streams", () => {
       const big = "y".repeat(300 * 1024)
       const a = yield* openTestStream(server.port, { apiKey: KEY, encoding: "identity" })
       const b = yield* openTestStream(server.port, { apiKey: KEY, encoding: "identity" })
-      // a1 is being written (blocked), a2 is decoded and queued behind it; a3's worst case does not fit.
+      // a1 is being written (blocked), a2 is decoded and queued behind it, a3 is decoded and waits for the
+      // queue: their logs hold 900 KB of the 1 MiB, so b1 (300 KB) is not admitted.
       for (const id of [1, 2, 3]) yield* a.send(id, [raw(1, big)])
-      yield* waiting(1)
       yield* b.send(1, [raw(1, big)])
-      yield* waiting(2)
+      yield* waiting(1)
       assert.deepStrictEqual(yield* SubscriptionRef.get(requested), ["1/1"])
       assert.deepStrictEqual([a.acks, b.acks], [[], []])
       yield* Deferred.succeed(gate, undefined)
@@ -109,7 +109,8 @@ describe("the memory budget of all streams", () => {
       yield* b.end
       assert.strictEqual((yield* a.status).code, grpc.status.OK)
       assert.strictEqual((yield* b.status).code, grpc.status.OK)
-      assert.isAtMost(peak, budget)
+      // Over the budget by at most one batch's payload and logs.
+      assert.isAtMost(peak, budget + 2 * big.length + 4096)
       assert.deepStrictEqual(yield* server.memory.current, { bufferedBytes: 0, waitingBatches: 0 })
       yield* Fiber.interrupt(watcher)
     }))

@@ -24,10 +24,9 @@ import {
   Queue,
   Redacted,
   Ref,
-  Stream,
-  SubscriptionRef
+  Stream
 } from "effect"
-import { type ContentEncoding, parseContentEncoding } from "../../services/logs/ContentEncoding.js"
+import { type ContentEncoding, decompressAsync, parseContentEncoding } from "../../services/logs/ContentEncoding.js"
 import { PayloadError } from "../../services/logs/errors.js"
 import { type IntakeOptions, intakeDefaults, type IntakeStats } from "../../services/logs/IntakeOptions.js"
 import { IntakeOutput } from "../../services/logs/IntakeOutput.js"
@@ -39,6 +38,9 @@ import {
   IntakeStream
 } from "../../services/logs/IntakeStream.js"
 import { yieldToEventLoop } from "./eventLoop.js"
+import { type IntakeMemory, makeIntakeBudget } from "./IntakeBudget.js"
+
+export type { IntakeMemory } from "./IntakeBudget.js"
 import {
   batchStatusOk,
   MetadataKeys,
@@ -51,12 +53,6 @@ export class IntakeBindError extends Data.TaggedError("IntakeBindError")<{
   readonly message: string
   readonly cause?: unknown
 }> {}
-
-/** The intake's memory budget in use: reserved bytes, and batches waiting for room before being read. */
-export interface IntakeMemory {
-  readonly bufferedBytes: number
-  readonly waitingBatches: number
-}
 
 /** A running intake: its bound port and live counters. */
 export class IntakeServer extends Context.Tag("dd-agent-effect/logs/IntakeServer")<IntakeServer, {
@@ -108,14 +104,7 @@ export const makeIntakeServer = (options: IntakeOptions) =>
       maxStateBytes: options.maxStateBytes ?? intakeDefaults.maxStateBytes
     }
     const budgetBytes = options.maxBufferedBytes ?? intakeDefaults.maxBufferedBytes
-    /** The memory budget of all streams, in bytes. */
-    const memory = yield* Effect.makeSemaphore(budgetBytes)
-    const memoryState = yield* SubscriptionRef.make<IntakeMemory>({ bufferedBytes: 0, waitingBatches: 0 })
-    const trackMemory = (bytes: number, waiting: number) =>
-      SubscriptionRef.update(memoryState, (m) => ({
-        bufferedBytes: m.bufferedBytes + bytes,
-        waitingBatches: m.waitingBatches + waiting
-      }))
+    const memory = yield* makeIntakeBudget(budgetBytes)
     const budget = new FaultBudget(options.faults ?? {})
     const ackDelay = options.faults?.ackDelayMs ?? 0
     const counters = yield* Ref.make({ streams: 0, activeStreams: 0, batches: 0, logs: 0, errors: 0 })
@@ -164,10 +153,19 @@ export const makeIntakeServer = (options: IntakeOptions) =>
         const writerStopped = yield* Deferred.make<void>()
         /** Budget bytes this stream holds; whatever is left is given back when the stream ends. */
         let held = 0
+        /** Whether a batch of this stream is being decoded (admitted, not yet decided). */
+        let decoding = false
         const release = (n: number) =>
           Effect.suspend(() => {
             held -= n
-            return Effect.zipRight(memory.release(n), trackMemory(-n, 0))
+            return memory.release(n)
+          })
+        /** The batch's decoding is over; `n` of what it holds (its payload) is given back. */
+        const decoded = (n: number) =>
+          Effect.suspend(() => {
+            held -= n
+            decoding = false
+            return memory.decoded(n)
           })
         let finished = false
         const finish = (st: grpc.StatusObject | undefined) => {
@@ -261,37 +259,53 @@ export const makeIntakeServer = (options: IntakeOptions) =>
               else if (!finished) call.write({ batchId: item.batchId, status: batchStatusOk })
             }
             finish(unavailableShuttingDown)
-            yield* release(held)
+            yield* decoding ? decoded(held) : release(held)
             yield* Ref.update(counters, (c) => ({ ...c, activeStreams: c.activeStreams - 1 }))
           })
         )
 
-        /** Reserves a batch's worst case in the memory budget, waiting (not reading on) while it is spent. */
-        const reserve = (bytes: number) =>
-          Effect.uninterruptibleMask((restore) =>
-            Effect.gen(function*() {
-              const room = (yield* SubscriptionRef.get(memoryState)).bufferedBytes + bytes <= budgetBytes
-              if (!room) yield* Metric.increment(budgetWaits)
-              yield* trackMemory(0, 1)
-              yield* restore(memory.take(bytes)).pipe(Effect.onInterrupt(() => trackMemory(0, -1)))
-              held += bytes
-              yield* trackMemory(bytes, -1)
-            })
-          )
-
         const decodeBatch = (batch: StatefulBatchMessage) =>
           Effect.gen(function*() {
             yield* Metric.incrementBy(compressedBytes, batch.data.length)
-            const reserved = Math.min(budgetBytes, stream.worstCaseBytes(batch.data.length))
-            yield* reserve(reserved)
-            const work = stream.begin(batch.batchId, batch.data)
-            let decision: BatchDecision | undefined = work instanceof BatchWork ? undefined : work
-            while (decision === undefined) {
-              decision = (work as BatchWork).step(stepDatums)
-              if (decision === undefined) yield* yieldToEventLoop
-            }
+            // The payload's worst case is reserved before reading it; the logs are counted as they appear.
+            let payload = stream.payloadReservation(batch.data.length)
+            const before = yield* memory.current
+            yield* memory.admit(payload, () => {
+              held += payload
+              decoding = true
+            })
+            if (before.waitingBatches > 0 || before.bufferedBytes + payload > budgetBytes) yield* Metric.increment(budgetWaits)
+            const work = stream.checkBatchId(batch.batchId) ??
+              stream.read(
+                batch.batchId,
+                yield* Effect.async<Uint8Array | PayloadError>((resume) =>
+                  decompressAsync(batch.data, encoding, limits.maxPayloadBytes, (r) => resume(Effect.succeed(r)))
+                )
+              )
+            let decision: BatchDecision | undefined
+            /** The logs of this batch counted in the budget so far. */
+            let counted = 0
+            if (work instanceof BatchWork) {
+              if (work.payloadBytes < payload) {
+                yield* release(payload - work.payloadBytes)
+                payload = work.payloadBytes
+              }
+              while (decision === undefined) {
+                decision = work.step(stepDatums)
+                const grown = work.logBytes - counted
+                counted = work.logBytes
+                held += grown
+                yield* memory.grow(grown)
+                if (decision === undefined) {
+                  yield* memory.checkpoint
+                  yield* yieldToEventLoop
+                }
+              }
+            } else decision = work
+            // The payload is read: what stays held are the logs, until written.
+            yield* decoded(payload)
             if (decision._tag === "Reject") {
-              yield* release(reserved)
+              yield* release(counted)
               yield* countError
               yield* Effect.logWarning("stream rejected").pipe(
                 Effect.annotateLogs({ stream: streamId, error: decision.error._tag, reason: decision.error.reason, detail: decision.error.message })
@@ -299,10 +313,7 @@ export const makeIntakeServer = (options: IntakeOptions) =>
               yield* Queue.offer(pending, { _tag: "End", status: status(grpc.status.INVALID_ARGUMENT, decision.error.message) })
               return false
             }
-            // Keep what the logs hold until they are written; give back the rest of the worst case.
-            const keep = Math.min(reserved, decision.bytes)
-            yield* release(reserved - keep)
-            yield* Queue.offer(pending, { _tag: "Batch", decision, held: keep })
+            yield* Queue.offer(pending, { _tag: "Batch", decision, held: decision.bytes })
             return !decision.reset
           })
 
@@ -384,7 +395,7 @@ export const makeIntakeServer = (options: IntakeOptions) =>
     return IntakeServer.of({
       port,
       stats: Ref.get(counters),
-      memory: { current: SubscriptionRef.get(memoryState), changes: memoryState.changes }
+      memory: { current: memory.current, changes: memory.changes }
     })
   })
 

@@ -49,21 +49,39 @@ export const decompress = (
   encoding: ContentEncoding,
   maxBytes = defaultMaxPayloadBytes
 ): Uint8Array | PayloadError => {
-  if (encoding === "identity") {
-    return data.length > maxBytes ? oversized(data.length, maxBytes) : data
-  }
+  if (encoding === "identity") return data.length > maxBytes ? oversized(data.length, maxBytes) : data
   if (encoding === "zstd" && !zstdAvailable) return new PayloadError({ reason: "UnknownEncoding", message: zstdMissing().message })
   try {
     return encoding === "gzip"
       ? Zlib.gunzipSync(data, { maxOutputLength: maxBytes })
       : Zlib.zstdDecompressSync(data, { maxOutputLength: maxBytes })
   } catch (cause) {
-    const code = (cause as { code?: string }).code
-    if (code === "ERR_BUFFER_TOO_LARGE" || (code !== undefined && /TOO_LARGE|too large/i.test(String((cause as Error).message)))) {
-      return oversized(undefined, maxBytes)
-    }
-    return new PayloadError({ reason: "Corrupt", message: `${encoding} payload is corrupt: ${(cause as Error).message}`, cause })
+    return decompressError(cause, encoding, maxBytes)
   }
+}
+
+/**
+ * `decompress` on zlib's thread pool: a large payload (a bomb inflating to the limit takes hundreds of
+ * milliseconds on a busy machine) does not hold the event loop.
+ */
+export const decompressAsync = (
+  data: Uint8Array,
+  encoding: ContentEncoding,
+  maxBytes: number,
+  done: (result: Uint8Array | PayloadError) => void
+): void => {
+  if (encoding === "identity" || (encoding === "zstd" && !zstdAvailable)) return done(decompress(data, encoding, maxBytes))
+  const callback = (error: Error | null, result: Buffer) => done(error ? decompressError(error, encoding, maxBytes) : result)
+  if (encoding === "gzip") Zlib.gunzip(data, { maxOutputLength: maxBytes }, callback)
+  else Zlib.zstdDecompress(data, { maxOutputLength: maxBytes }, callback)
+}
+
+const decompressError = (cause: unknown, encoding: ContentEncoding, maxBytes: number): PayloadError => {
+  const code = (cause as { code?: string }).code
+  if (code === "ERR_BUFFER_TOO_LARGE" || (code !== undefined && /TOO_LARGE|too large/i.test(String((cause as Error).message)))) {
+    return oversized(undefined, maxBytes)
+  }
+  return new PayloadError({ reason: "Corrupt", message: `${encoding} payload is corrupt: ${(cause as Error).message}`, cause })
 }
 
 const oversized = (size: number | undefined, maxBytes: number) =>

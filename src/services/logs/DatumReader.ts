@@ -27,6 +27,11 @@ export class DatumReader {
     this.end = this.buf.length
   }
 
+  /** Size of the serialized sequence. */
+  get byteLength(): number {
+    return this.end
+  }
+
   /** The next datum, `undefined` after the last one, or the first malformation found. */
   next(): DecodedDatum | undefined | PayloadError {
     try {

@@ -29,14 +29,13 @@ export interface IntakeOptions {
   readonly maxPayloadBytes?: number | undefined
   /** Limit on the datums of one batch (default 100,000). */
   readonly maxBatchDatums?: number | undefined
-  /** Limit on the reconstructed logs of one batch (default 64 MiB; see `DecodeLimits`). */
+  /** Limit on the reconstructed logs of one batch (default 16 MiB; see `DecodeLimits`). */
   readonly maxBatchLogBytes?: number | undefined
   /** Limit on the dictionary and patterns one stream holds (default 32 MiB). */
   readonly maxStateBytes?: number | undefined
   /**
-   * Memory all streams' batches may hold together, from decompression until written (default 256 MiB). A
-   * batch reserves its worst case before it is decompressed and keeps what its logs really hold until they
-   * are written; a stream that finds the budget spent stops reading (HTTP/2 flow control then holds its
+   * Memory all streams' batches may hold together, from decompression until written (default 256 MiB; see
+   * `IntakeBudget.ts`). A stream that finds the budget spent stops reading (HTTP/2 flow control then holds its
    * sender back) instead of growing the heap.
    */
   readonly maxBufferedBytes?: number | undefined

@@ -69,30 +69,33 @@ export class IntakeStream {
     return this.decoder.stats
   }
 
-  /** The most a batch of `compressedBytes` can hold while decoded: its payload and its logs at their limits. */
-  worstCaseBytes(compressedBytes: number): number {
-    const payload = this.encoding === "identity" ? compressedBytes : this.limits.maxPayloadBytes
-    return payload + this.limits.maxBatchLogBytes
+  /** The most a batch of `compressedBytes` can take once decompressed. */
+  payloadReservation(compressedBytes: number): number {
+    return this.encoding === "identity" ? compressedBytes : this.limits.maxPayloadBytes
   }
 
-  /** Starts a batch: checks its id, decompresses it, and returns the work of reading it, or the rejection. */
-  begin(batchId: number, data: Uint8Array): BatchWork | BatchDecision {
-    // Reject a bad id before paying for decompression.
-    const applier = this.decoder.begin(batchId)
-    if (applier instanceof StreamProtocolError) return { _tag: "Reject", error: applier }
-    const raw = decompress(data, this.encoding, this.limits.maxPayloadBytes)
-    if (raw instanceof PayloadError) {
+  /** Checks a batch's id before paying for its decompression; the rejection, if any. */
+  checkBatchId(batchId: number): BatchDecision | undefined {
+    const e = this.decoder.checkBatchId(batchId)
+    return e === undefined ? undefined : { _tag: "Reject", error: e }
+  }
+
+  /** Starts reading a batch from its decompressed payload (or the decompression's error). */
+  read(batchId: number, payload: Uint8Array | PayloadError): BatchWork | BatchDecision {
+    if (payload instanceof PayloadError) {
       return {
         _tag: "Reject",
-        error: new PayloadError({ reason: raw.reason, message: `batch ${batchId}: ${raw.message}`, cause: raw.cause })
+        error: new PayloadError({ reason: payload.reason, message: `batch ${batchId}: ${payload.message}`, cause: payload.cause })
       }
     }
-    return new BatchWork(new DatumReader(raw), applier, (done) => this.decide(done))
+    const applier = this.decoder.begin(batchId)
+    if (applier instanceof StreamProtocolError) return { _tag: "Reject", error: applier }
+    return new BatchWork(new DatumReader(payload), applier, (done) => this.decide(done))
   }
 
-  /** Decodes one whole batch (benchmarks and tests; the server goes slice by slice). */
+  /** Decodes one whole batch (benchmarks and tests; the server decompresses off-thread and reads in slices). */
   onBatch(batchId: number, data: Uint8Array): BatchDecision {
-    const work = this.begin(batchId, data)
+    const work = this.checkBatchId(batchId) ?? this.read(batchId, decompress(data, this.encoding, this.limits.maxPayloadBytes))
     if (!(work instanceof BatchWork)) return work
     for (;;) {
       const d = work.step(Number.MAX_SAFE_INTEGER)
@@ -125,6 +128,16 @@ export class BatchWork {
     private readonly applier: BatchApplier,
     private readonly decide: (applier: BatchApplier) => BatchDecision
   ) {}
+
+  /** Size of the decompressed payload. */
+  get payloadBytes(): number {
+    return this.reader.byteLength
+  }
+
+  /** What the logs rebuilt so far hold (see `DecodeLimits.maxBatchLogBytes`). */
+  get logBytes(): number {
+    return this.applier.reconstructedBytes
+  }
 
   /** Applies up to `n` datums; returns the decision once the batch is read or broken, `undefined` before. */
   step(n: number): BatchDecision | undefined {

@@ -41,7 +41,7 @@ export interface DecodeLimits {
 
 export const defaultDecodeLimits: DecodeLimits = {
   maxBatchDatums: 100_000,
-  maxBatchLogBytes: 64 * 1024 * 1024,
+  maxBatchLogBytes: 16 * 1024 * 1024,
   maxStateBytes: 32 * 1024 * 1024
 }
 
