@@ -3,8 +3,9 @@
  * logs (the 16 MiB decompressed limit's worth), while one healthy stream sends small batches and times its
  * acks. Reports the intake's peak RSS and the healthy stream's ack latency.
  *
- * Run: `npx tsx bench/intake-attack.ts [--seconds 20] [--checkout DIR]` (DIR: another checkout whose
- * `bin/dd-agent.js intake` to attack, e.g. an older commit, for a before/after in one run).
+ * Run: `npm run build && npx tsx bench/intake-attack.ts [--seconds 20] [--checkout DIR] [--tsx]`: attacks
+ * `dist/dd-agent.mjs intake` of DIR (default: this checkout; another one, e.g. an older commit, gives a
+ * before/after), or with --tsx `bin/dd-agent.js` (tsx compiling the sources: a much larger baseline RSS).
  */
 import * as grpc from "@grpc/grpc-js"
 import { spawn } from "node:child_process"
@@ -22,7 +23,8 @@ const arg = (name: string) => {
 }
 const seconds = Number(arg("seconds") ?? 20)
 const checkout = Path.resolve(arg("checkout") ?? ".")
-const attackers = 6
+const entry = Path.join(checkout, process.argv.includes("--tsx") ? "bin/dd-agent.js" : "dist/dd-agent.mjs")
+const attackers = Number(arg("attackers") ?? 6)
 const key = "bench-key"
 
 // An empty raw log is 6 bytes in a DatumSequence: data{ logs{ raw: "" } }.
@@ -49,7 +51,7 @@ process.on("exit", () => Fs.rmSync(outDir, { recursive: true, force: true }))
 const startIntake = () =>
   new Promise<{ port: number; pid: number; stop: () => Promise<string> }>((resolve, reject) => {
     const out = Path.join(outDir, "out.jsonl")
-    const child = spawn(process.execPath, [Path.join(checkout, "bin/dd-agent.js"), "intake", "--listen", "127.0.0.1:0", "--out", out], {
+    const child = spawn(process.execPath, [...(process.env.INTAKE_NODE_FLAGS?.split(" ").filter(Boolean) ?? []), entry, "intake", "--listen", "127.0.0.1:0", "--out", out], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, DD_API_KEY: key }
     })
@@ -66,6 +68,7 @@ const startIntake = () =>
             child.removeAllListeners("exit")
             child.on("exit", () => done(stderr))
             child.kill("SIGINT")
+            setTimeout(() => child.kill("SIGKILL"), 10_000).unref() // an intake that does not stop in time
           })
       })
     })
@@ -144,13 +147,17 @@ const main = async () => {
 
   let peakSampled = 0
   const sampler = setInterval(() => { peakSampled = Math.max(peakSampled, readKb(intake.pid, "VmRSS")) }, 50)
-  const [sent] = await Promise.all([healthy(), ...Array.from({ length: attackers }, attacker)])
+  // An intake that stops answering must not hang the benchmark: give up 10 s after the deadline.
+  let sent = 0
+  const run = Promise.all([healthy().then((n) => { sent = n }), ...Array.from({ length: attackers }, attacker)])
+  const givenUp = await Promise.race([run.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), seconds * 1000 + 10_000).unref())])
   clearInterval(sampler)
   const hwm = readKb(intake.pid, "VmHWM")
   const summary = await intake.stop()
+  if (givenUp) setTimeout(() => process.exit(0), 1000).unref() // abandon clients still waiting
 
   const row = {
-    checkout: Path.basename(checkout),
+    intake: Path.relative(process.cwd(), entry) || entry,
     "attack batch bytes": attackBatch.length,
     "attack logs/batch": attackLogs,
     "attack batches sent": attackBatches,
@@ -159,7 +166,8 @@ const main = async () => {
     "healthy acks": latencies.length,
     "ack p50 ms": percentile(latencies, 50),
     "ack p99 ms": percentile(latencies, 99),
-    "ack max ms": Math.max(...latencies)
+    "ack max ms": Math.max(...latencies),
+    "gave up": givenUp ? "yes" : "no"
   }
   console.log(`intake under attack: ${attackers} streams of zstd bombs + 1 healthy stream, ${seconds} s\n`)
   printTable([row])

@@ -72,8 +72,15 @@ const budgetWaits = Metric.counter("dd_agent_intake_budget_waits_total", {
   description: "batches that waited for the intake's memory budget before being read"
 })
 
-/** Datums applied between two event-loop yields (about a millisecond of work). */
-const stepDatums = 2048
+/** Datums applied between two checks of the clock. */
+const stepDatums = 64
+/** Work on one batch between two event-loop yields, so other streams' reads, writes and acks go on. */
+const sliceMs = 0.5
+/**
+ * Decompressions running at once on zlib's thread pool (4 threads by default): the rest is left to file
+ * writes, so an output write never queues behind several bombs being inflated.
+ */
+const concurrentDecompressions = 2
 
 /** A decoded batch waiting for the stream's writer, with the budget bytes it holds; or the stream's end. */
 type Pending =
@@ -105,6 +112,7 @@ export const makeIntakeServer = (options: IntakeOptions) =>
     }
     const budgetBytes = options.maxBufferedBytes ?? intakeDefaults.maxBufferedBytes
     const memory = yield* makeIntakeBudget(budgetBytes)
+    const inflating = yield* Effect.makeSemaphore(concurrentDecompressions)
     const budget = new FaultBudget(options.faults ?? {})
     const ackDelay = options.faults?.ackDelayMs ?? 0
     const counters = yield* Ref.make({ streams: 0, activeStreams: 0, batches: 0, logs: 0, errors: 0 })
@@ -278,8 +286,10 @@ export const makeIntakeServer = (options: IntakeOptions) =>
             const work = stream.checkBatchId(batch.batchId) ??
               stream.read(
                 batch.batchId,
-                yield* Effect.async<Uint8Array | PayloadError>((resume) =>
-                  decompressAsync(batch.data, encoding, limits.maxPayloadBytes, (r) => resume(Effect.succeed(r)))
+                yield* inflating.withPermits(1)(
+                  Effect.async<Uint8Array | PayloadError>((resume) =>
+                    decompressAsync(batch.data, encoding, limits.maxPayloadBytes, (r) => resume(Effect.succeed(r)))
+                  )
                 )
               )
             let decision: BatchDecision | undefined
@@ -291,7 +301,9 @@ export const makeIntakeServer = (options: IntakeOptions) =>
                 payload = work.payloadBytes
               }
               while (decision === undefined) {
-                decision = work.step(stepDatums)
+                const sliceEnd = performance.now() + sliceMs
+                do decision = work.step(stepDatums)
+                while (decision === undefined && performance.now() < sliceEnd)
                 const grown = work.logBytes - counted
                 counted = work.logBytes
                 held += grown

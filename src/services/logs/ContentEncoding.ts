@@ -72,8 +72,10 @@ export const decompressAsync = (
 ): void => {
   if (encoding === "identity" || (encoding === "zstd" && !zstdAvailable)) return done(decompress(data, encoding, maxBytes))
   const callback = (error: Error | null, result: Buffer) => done(error ? decompressError(error, encoding, maxBytes) : result)
-  if (encoding === "gzip") Zlib.gunzip(data, { maxOutputLength: maxBytes }, callback)
-  else Zlib.zstdDecompress(data, { maxOutputLength: maxBytes }, callback)
+  // Each output chunk costs a callback on the main thread: 1 MiB chunks instead of zlib's 16 KiB.
+  const options = { maxOutputLength: maxBytes, chunkSize: 1024 * 1024 }
+  if (encoding === "gzip") Zlib.gunzip(data, options, callback)
+  else Zlib.zstdDecompress(data, options, callback)
 }
 
 const decompressError = (cause: unknown, encoding: ContentEncoding, maxBytes: number): PayloadError => {

@@ -27,7 +27,7 @@ export interface IntakeOptions {
   readonly apiKey?: Redacted.Redacted<string> | undefined
   /** Limit on a decompressed batch payload (default 16 MiB). */
   readonly maxPayloadBytes?: number | undefined
-  /** Limit on the datums of one batch (default 100,000). */
+  /** Limit on the datums of one batch (default 50,000: 50 times the sender's batch). */
   readonly maxBatchDatums?: number | undefined
   /** Limit on the reconstructed logs of one batch (default 16 MiB; see `DecodeLimits`). */
   readonly maxBatchLogBytes?: number | undefined

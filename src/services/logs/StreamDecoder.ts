@@ -40,7 +40,7 @@ export interface DecodeLimits {
 }
 
 export const defaultDecodeLimits: DecodeLimits = {
-  maxBatchDatums: 100_000,
+  maxBatchDatums: 50_000,
   maxBatchLogBytes: 16 * 1024 * 1024,
   maxStateBytes: 32 * 1024 * 1024
 }
