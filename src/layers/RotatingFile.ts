@@ -25,7 +25,7 @@ export class FileWriteError extends Data.TaggedError("FileWriteError")<{
 }> {}
 
 export interface RotatingFile {
-  readonly write: (text: string) => Effect.Effect<void, FileWriteError>
+  readonly write: (data: string | Uint8Array) => Effect.Effect<void, FileWriteError>
 }
 
 const failure = (path: string, what: string) => (cause: unknown) =>
@@ -54,10 +54,10 @@ export const makeRotatingFile = (options: RotatingFileOptions): Effect.Effect<Ro
       if (keep > 0) Fs.renameSync(path, `${path}.1`)
       Object.assign(current, open())
     }
-    const write = (text: string) =>
+    const write = (data: string | Uint8Array) =>
       Effect.try({
         try: () => {
-          const bytes = Buffer.from(text, "utf8")
+          const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data
           if (current.size > 0 && current.size + bytes.length > maxBytes) rotate()
           const before = current.size
           try {

@@ -11,6 +11,8 @@ export const layerRotatingFile = (options: RotatingFileOptions) =>
       const toOutputError = (e: { readonly message: string; readonly cause?: unknown }) =>
         new IntakeOutputError({ target: options.path, message: e.message, cause: e.cause })
       const file = yield* makeRotatingFile(options).pipe(Effect.mapError(toOutputError))
-      return IntakeOutput.of({ write: (records) => file.write(toJsonLines(records)).pipe(Effect.mapError(toOutputError)) })
+      return IntakeOutput.of({
+        write: (batch) => file.write(Buffer.concat(toJsonLines(batch))).pipe(Effect.mapError(toOutputError))
+      })
     })
   )
