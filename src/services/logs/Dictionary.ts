@@ -6,7 +6,7 @@
  * driver fiber owns one instance.
  */
 import type { DictEntryDelete } from "./Datum.js"
-import type { StateRef } from "./StateRef.js"
+import { RefCountedTable, type StateRef } from "./StateRef.js"
 
 export interface DictEntry extends StateRef {
   readonly id: number
@@ -30,18 +30,14 @@ export interface DictionaryStats {
   readonly evictions: number
 }
 
-export class Dictionary {
+export class Dictionary extends RefCountedTable<DictEntry, DictEntryDelete> {
   /** Live entries in LRU order: the first key is the least recently used. */
   private readonly live = new Map<string, DictEntry>()
   private liveBytes = 0
   private nextId = 1
-  private openBatch = 1
-  private openRefs: Array<DictEntry> = []
-  private readonly deletes: Array<DictEntryDelete> = []
-  private waiting = 0
-  private evictionCount = 0
 
   constructor(readonly limits: DictionaryLimits = defaultDictionaryLimits) {
+    super()
     if (!(limits.maxEntries >= 1) || !(limits.maxBytes >= 1)) {
       throw new RangeError(`dictionary limits must be >= 1 (got ${limits.maxEntries} entries, ${limits.maxBytes} bytes)`)
     }
@@ -65,21 +61,9 @@ export class Dictionary {
       this.liveBytes += entry.bytes
       onDefine(entry)
     }
-    if (entry.lastBatch !== this.openBatch) {
-      entry.lastBatch = this.openBatch
-      entry.refs++
-      this.openRefs.push(entry)
-    }
+    this.reference(entry)
     this.evict()
     return entry
-  }
-
-  /** Closes the open batch: returns the entries it references (to release on acknowledgement). */
-  sealBatch(): Array<DictEntry> {
-    const refs = this.openRefs
-    this.openRefs = []
-    this.openBatch++
-    return refs
   }
 
   /** The entry for `value` if it is live, without referencing it. */
@@ -87,24 +71,12 @@ export class Dictionary {
     return this.live.get(value)
   }
 
-  /** An evicted entry lost its last reference (see `releaseRefs`): its delete may go on the wire. */
-  unreferenced(e: StateRef): void {
-    this.waiting--
-    this.deletes.push({ _tag: "DictEntryDelete", id: (e as DictEntry).id })
-  }
-
-  /** Deletes that may now go on the wire (in the next batch). */
-  takeDeletes(): ReadonlyArray<DictEntryDelete> {
-    if (this.deletes.length === 0) return noDeletes
-    return this.deletes.splice(0, this.deletes.length)
-  }
-
-  get hasDeletes(): boolean {
-    return this.deletes.length > 0
-  }
-
   get stats(): DictionaryStats {
     return { entries: this.live.size, bytes: this.liveBytes, pendingEvictions: this.waiting, evictions: this.evictionCount }
+  }
+
+  protected deleteOf(e: DictEntry): DictEntryDelete {
+    return { _tag: "DictEntryDelete", id: e.id }
   }
 
   private evict(): void {
@@ -115,12 +87,7 @@ export class Dictionary {
       if (e.lastBatch === this.openBatch) continue
       this.live.delete(value)
       this.liveBytes -= e.bytes
-      e.evicted = true
-      this.evictionCount++
-      if (e.refs === 0) this.deletes.push({ _tag: "DictEntryDelete", id: e.id })
-      else this.waiting++
+      this.retire(e)
     }
   }
 }
-
-const noDeletes: ReadonlyArray<DictEntryDelete> = []

@@ -22,3 +22,60 @@ export const releaseRefs = (refs: ReadonlyArray<StateRef>): void => {
     if (e.refs === 0 && e.evicted) e.owner.unreferenced(e)
   }
 }
+
+/**
+ * The per-batch bookkeeping of a table of reference-counted entries: the open batch's references, evictions
+ * and the deletes they release. `E` is the entry, `D` the delete datum it becomes.
+ */
+export abstract class RefCountedTable<E extends StateRef, D> {
+  /** Sequence number of the open batch. */
+  protected openBatch = 1
+  private openRefs: Array<E> = []
+  private readonly deletes: Array<D> = []
+  /** Evicted entries whose delete waits for unacknowledged batches. */
+  protected waiting = 0
+  protected evictionCount = 0
+
+  /** The delete datum of an entry. */
+  protected abstract deleteOf(entry: E): D
+
+  /** Makes the open batch reference `entry` (once per batch). */
+  protected reference(entry: E): void {
+    if (entry.lastBatch === this.openBatch) return
+    entry.lastBatch = this.openBatch
+    entry.refs++
+    this.openRefs.push(entry)
+  }
+
+  /** An entry leaves the table: its delete goes out now, or once no unacknowledged batch references it. */
+  protected retire(entry: E): void {
+    entry.evicted = true
+    this.evictionCount++
+    if (entry.refs === 0) this.deletes.push(this.deleteOf(entry))
+    else this.waiting++
+  }
+
+  /** Closes the open batch: returns the entries it references (to release on acknowledgement). */
+  sealBatch(): Array<E> {
+    const refs = this.openRefs
+    this.openRefs = []
+    this.openBatch++
+    return refs
+  }
+
+  /** An evicted entry lost its last reference (see `releaseRefs`): its delete may go on the wire. */
+  unreferenced(entry: StateRef): void {
+    this.waiting--
+    this.deletes.push(this.deleteOf(entry as E))
+  }
+
+  /** Deletes that may now go on the wire (in the next batch). */
+  takeDeletes(): ReadonlyArray<D> {
+    if (this.deletes.length === 0) return []
+    return this.deletes.splice(0, this.deletes.length)
+  }
+
+  get hasDeletes(): boolean {
+    return this.deletes.length > 0
+  }
+}

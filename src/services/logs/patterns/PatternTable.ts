@@ -6,7 +6,7 @@
  * Pure and synchronous; the stream worker's driver fiber owns one instance.
  */
 import type { PatternDefine, PatternDelete } from "../Datum.js"
-import type { StateRef } from "../StateRef.js"
+import { RefCountedTable, type StateRef } from "../StateRef.js"
 
 export interface PatternEntry extends StateRef {
   readonly define: PatternDefine
@@ -43,17 +43,13 @@ export interface PatternTableStats {
   readonly evictions: number
 }
 
-export class PatternTable {
+export class PatternTable extends RefCountedTable<PatternEntry, PatternDelete> {
   private readonly live = new Set<PatternEntry>()
   private liveBytes = 0
   private nextId = 1
-  private openBatch = 1
-  private openRefs: Array<PatternEntry> = []
-  private readonly deletes: Array<PatternDelete> = []
-  private waiting = 0
-  private evictionCount = 0
 
   constructor(readonly limits: PatternLimits = defaultPatternLimits) {
+    super()
     if (!(limits.maxPatterns >= 1) || !(limits.maxBytes >= 1)) {
       throw new RangeError(`pattern limits must be >= 1 (got ${limits.maxPatterns} patterns, ${limits.maxBytes} bytes)`)
     }
@@ -82,39 +78,16 @@ export class PatternTable {
   /** Records a use of a live pattern by the open batch. */
   use(entry: PatternEntry): void {
     entry.uses++
-    if (entry.lastBatch !== this.openBatch) {
-      entry.lastBatch = this.openBatch
-      entry.lastUse = this.openBatch
-      entry.refs++
-      this.openRefs.push(entry)
-    }
-  }
-
-  /** Closes the open batch: returns the patterns it references (to release on acknowledgement). */
-  sealBatch(): Array<PatternEntry> {
-    const refs = this.openRefs
-    this.openRefs = []
-    this.openBatch++
-    return refs
-  }
-
-  unreferenced(e: StateRef): void {
-    this.waiting--
-    this.deletes.push({ _tag: "PatternDelete", patternId: (e as PatternEntry).define.patternId })
-  }
-
-  /** Deletes that may now go on the wire (in the next batch). */
-  takeDeletes(): ReadonlyArray<PatternDelete> {
-    if (this.deletes.length === 0) return noDeletes
-    return this.deletes.splice(0, this.deletes.length)
-  }
-
-  get hasDeletes(): boolean {
-    return this.deletes.length > 0
+    entry.lastUse = this.openBatch
+    this.reference(entry)
   }
 
   get stats(): PatternTableStats {
     return { patterns: this.live.size, bytes: this.liveBytes, pendingEvictions: this.waiting, evictions: this.evictionCount }
+  }
+
+  protected deleteOf(e: PatternEntry): PatternDelete {
+    return { _tag: "PatternDelete", patternId: e.define.patternId }
   }
 
   /** Evicts down to 85 % of the limits, leaving room for `incoming` bytes. */
@@ -130,12 +103,7 @@ export class PatternTable {
       if (this.live.size <= targetCount && this.liveBytes <= targetBytes) break
       this.live.delete(e)
       this.liveBytes -= e.bytes
-      e.evicted = true
-      this.evictionCount++
-      if (e.refs === 0) this.deletes.push({ _tag: "PatternDelete", patternId: e.define.patternId })
-      else this.waiting++
+      this.retire(e)
     }
   }
 }
-
-const noDeletes: ReadonlyArray<PatternDelete> = []
