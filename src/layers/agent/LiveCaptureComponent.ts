@@ -6,25 +6,20 @@
  * is detached). Hits go through the snapshot pipeline (encoder, uploader). Status: each probe's state
  * per process (installed, pending until its file loads, error), hits and errors.
  */
-import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, FiberMap, Layer, Option, Queue, Ref, Stream, SubscriptionRef } from "effect"
 import type { AgentSettings } from "../../services/config/AgentSettings.js"
 import type { ConfiguredProbe } from "../../services/debugger/live/ProbeConfig.js"
 import { reconcile } from "../../services/debugger/live/ProbeConfig.js"
 import type { LiveProbe } from "../../services/debugger/live/ProbeSpec.js"
 import { looksLikeNode } from "../../services/debugger/live/ProcSockets.js"
-import { layerPipeline, SnapshotPipeline } from "../../services/debugger/Pipeline.js"
+import { SnapshotPipeline } from "../../services/debugger/Pipeline.js"
 import { ProcessInfo } from "../../services/debugger/ProcessInfo.js"
 import { layerUnlimited } from "../../services/debugger/RateLimiter.js"
-import { layer as encoderLayer } from "../../services/debugger/SnapshotEncoder.js"
-import { uploaderConfig } from "../../services/debugger/Uploader.js"
 import { ProcessResolver } from "../../services/process/ProcessResolver.js"
 import type { LiveSession, ProbeState } from "../debugger/live/LiveSession.js"
 import { attach } from "../debugger/live/LiveSession.js"
-import { layerFromResolver } from "../debugger/ProcessInfoFromResolver.js"
-import { SnapshotIdsRandom } from "../debugger/SnapshotIdsLayers.js"
-import { layer as layerUploader } from "../debugger/UploaderLive.js"
 import { AgentComponents } from "./AgentComponents.js"
+import { layerSnapshotPipeline } from "./SnapshotComponent.js"
 
 export interface LiveCaptureStatus {
   readonly state: "running"
@@ -153,16 +148,8 @@ export const layer = (
   resolver: Layer.Layer<ProcessResolver>,
   hostname: string
 ) => {
-  const identity = layerFromResolver(hostname)
-  const pipeline = layerPipeline.pipe(
-    Layer.provideMerge(Layer.mergeAll(
-      encoderLayer().pipe(Layer.provide(Layer.merge(identity, SnapshotIdsRandom))),
-      identity,
-      layerUploader(uploaderConfig(settings.endpoint, { gzip: settings.gzip })).pipe(Layer.provide(NodeHttpClient.layer)),
-      // Rates are applied in the target: a rate-limited hit never leaves it.
-      layerUnlimited
-    ))
-  )
+  // Rates are applied in the target: a rate-limited hit never leaves it.
+  const pipeline = layerSnapshotPipeline(settings, hostname, layerUnlimited)
   return Layer.scopedDiscard(Effect.flatMap(SubscriptionRef.make(probes), run)).pipe(
     Layer.provide(pipeline),
     Layer.provide(resolver)

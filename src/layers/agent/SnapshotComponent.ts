@@ -11,7 +11,7 @@ import type { AgentSettings } from "../../services/config/AgentSettings.js"
 import { decodeEventLine } from "../../services/debugger/EventDecoder.js"
 import { countEvent, layerPipeline, type PipelineCounts, SnapshotPipeline } from "../../services/debugger/Pipeline.js"
 import type { InputLine } from "../../services/inputs/InputLine.js"
-import { layerRateLimiter } from "../../services/debugger/RateLimiter.js"
+import { layerRateLimiter, type ProbeRateLimiter } from "../../services/debugger/RateLimiter.js"
 import { layer as encoderLayer } from "../../services/debugger/SnapshotEncoder.js"
 import { Uploader, uploaderConfig, type UploadStats } from "../../services/debugger/Uploader.js"
 import { layerFromResolver } from "../debugger/ProcessInfoFromResolver.js"
@@ -92,18 +92,27 @@ const make = (captureDir: string, settings: AgentSettings["debugger"]) =>
     }))
   })
 
-/** The snapshot component; needs a `ProcessResolver` and `AgentComponents`. */
-export const layer = (settings: AgentSettings["debugger"], stateDir: string, hostname: string) => {
-  const captureDir = settings.captureDir ?? Path.join(stateDir, "captures")
+/** The snapshot pipeline (identities from the resolver, encoder, uploader, the given rate limiter). */
+export const layerSnapshotPipeline = (
+  settings: AgentSettings["debugger"],
+  hostname: string,
+  limiter: Layer.Layer<ProbeRateLimiter>
+) => {
   const identity = layerFromResolver(hostname)
-  const pipeline = layerPipeline.pipe(
+  return layerPipeline.pipe(
     Layer.provideMerge(Layer.mergeAll(
       encoderLayer().pipe(Layer.provide(Layer.merge(identity, SnapshotIdsRandom))),
       identity,
       layerUploader(uploaderConfig(settings.endpoint, { gzip: settings.gzip })).pipe(Layer.provide(NodeHttpClient.layer)),
-      layerRateLimiter()
+      limiter
     ))
   )
+}
+
+/** The snapshot component; needs a `ProcessResolver` and `AgentComponents`. */
+export const layer = (settings: AgentSettings["debugger"], stateDir: string, hostname: string) => {
+  const captureDir = settings.captureDir ?? Path.join(stateDir, "captures")
+  const pipeline = layerSnapshotPipeline(settings, hostname, layerRateLimiter())
   return Layer.scopedDiscard(make(captureDir, settings)).pipe(
     Layer.provide(Layer.merge(pipeline, layerRegistryStore(Path.join(stateDir, "captures-registry.json"))))
   )

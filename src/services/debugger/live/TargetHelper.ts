@@ -151,19 +151,12 @@ export const helperSource = String.raw`(function (cfg, g) {
   }
   function compound(v, type, depth, deep, st) {
     var lim = st.lim;
-    if (Array.isArray(v)) {
+    if (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView))) {
       var len = v.length;
       if (deep) return { kind: "array", type: type, elements: [], length: len };
       var els = [];
       for (var i = 0; i < len && i < lim[1]; i++) els.push(ser(v[i], depth + 1, st));
       return { kind: "array", type: type, elements: els, length: len };
-    }
-    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-      var tl = v.length;
-      if (deep) return { kind: "array", type: type, elements: [], length: tl };
-      var tes = [];
-      for (var j = 0; j < tl && j < lim[1]; j++) tes.push(ser(v[j], depth + 1, st));
-      return { kind: "array", type: type, elements: tes, length: tl };
     }
     if (v instanceof Map) {
       var ms = Map.prototype.__lookupGetter__("size").call(v);
