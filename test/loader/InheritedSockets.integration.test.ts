@@ -1,12 +1,27 @@
 /** The agent-side helper, in a real child started by the loader with real descriptors. */
 import { assert, describe, it } from "@effect/vitest"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
 import * as Path from "node:path"
+import { build } from "esbuild"
 import { Deferred, Effect, Either, Fiber, Queue } from "effect"
+import { afterAll, beforeAll } from "vitest"
 import { runLoader } from "../../src/layers/loader/Loader.js"
 import { decodeLoaderConfig } from "../../src/services/loader/Config.js"
 import { bodyOf, freePort, httpPost, portIsFree, reportServer, tmpDir } from "./helpers.js"
 
 const HELPER_AGENT = Path.resolve("test/loader/fixtures/helper-agent.ts")
+
+// The helper runs as a plain-Node bundle built once: starting it through a TypeScript loader compiles the
+// Effect sources on every start, which on a busy machine outlasts the test's request timeout.
+let bundleDir = ""
+let helperBundle = ""
+beforeAll(async () => {
+  bundleDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "helper-agent-"))
+  helperBundle = Path.join(bundleDir, "helper-agent.cjs")
+  await build({ entryPoints: [HELPER_AGENT], outfile: helperBundle, bundle: true, platform: "node", format: "cjs", logLevel: "error" })
+})
+afterAll(() => Fs.rmSync(bundleDir, { recursive: true, force: true }))
 
 const start = (env: Record<string, string>) =>
   Effect.gen(function*() {
@@ -18,7 +33,7 @@ const start = (env: Record<string, string>) =>
     const config = decodeLoaderConfig({ file: {}, env: fullEnv, platform: process.platform })
     const fiber = yield* Effect.fork(
       runLoader({
-        command: [process.execPath, "--import", "tsx", HELPER_AGENT],
+        command: [process.execPath, helperBundle],
         config: Either.isLeft(config) ? Effect.fail(config.left) : Effect.succeed(config.right),
         env: fullEnv,
         signals,
