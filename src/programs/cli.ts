@@ -3,10 +3,11 @@
  * so `dd-agent status --help` does not load gRPC or the agent: registering a command is one line in
  * `commands`. The top-level help, a mistyped command name and options before the command load them all.
  */
-import { Command } from "@effect/cli"
+import { CliConfig, Command, HelpDoc, ValidationError } from "@effect/cli"
 import type { NodeContext } from "@effect/platform-node"
-import { Effect } from "effect"
+import { Data, Effect } from "effect"
 import { needsZstd } from "./requireZstd.js"
+import { stripAnsi, usageErrorLine } from "./usageError.js"
 import { version } from "./version.js"
 
 /**
@@ -44,8 +45,24 @@ export const ddAgent = (subcommands: readonly [AnyCommand, ...Array<AnyCommand>]
     Command.withSubcommands(subcommands)
   )
 
-/** Parses `argv` (as `process.argv`), loads the command it names and runs it. */
-export const cli = (argv: ReadonlyArray<string>) =>
+/** The command line could not be parsed; `line` says where and why, in one `dd-agent:` line. */
+export class CommandLineError extends Data.TaggedError("CommandLineError")<{ readonly line: string }> {}
+
+/**
+ * Parses `argv` (as `process.argv`), loads the command it names and runs it. `onHandlerStart` runs once the
+ * command line is parsed, before the command itself: until then @effect/cli's output is its own diagnostics.
+ */
+export const cli = (argv: ReadonlyArray<string>, onHandlerStart: Effect.Effect<void> = Effect.void) =>
   Effect.promise(() => commandsFor(argv)).pipe(
-    Effect.flatMap((subcommands) => Command.run(ddAgent(subcommands), { name: "dd-agent", version })(argv))
+    Effect.flatMap((subcommands) => {
+      const root = ddAgent(subcommands)
+      return Command.run(Command.transformHandler(root, (handler) => Effect.zipRight(onHandlerStart, handler)), { name: "dd-agent", version })(argv).pipe(
+        Effect.catchIf(ValidationError.isValidationError, (e) => {
+          const help = stripAnsi(HelpDoc.toAnsiText(Command.getHelp(root, CliConfig.defaultConfig)))
+          const options = [...new Set(help.match(/--[a-z][a-z0-9-]*/g) ?? [])]
+          const names = commands.map(([name]) => name)
+          return Effect.fail(new CommandLineError({ line: usageErrorLine(argv.slice(2), HelpDoc.toAnsiText(e.error), names, options) }))
+        })
+      )
+    })
   )

@@ -4,11 +4,11 @@
  * failure is reported as one line naming the error (a defect with its full cause) and exits 1; a command
  * that ends normally may set `process.exitCode` to report its outcome.
  */
-import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Logger, LogLevel, Option } from "effect"
-import { cli } from "./cli.js"
+import { cli, CommandLineError } from "./cli.js"
+import { helpWithoutTypes, stripAnsi } from "./usageError.js"
 
 const logLevel = (() => {
   const wanted = (process.env["DD_LOG_LEVEL"] ?? "info").toLowerCase()
@@ -20,7 +20,7 @@ const describeFailure = (cause: Cause.Cause<unknown>): Option.Option<string> => 
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
     const e = failure.value
-    if (ValidationError.isValidationError(e)) return Option.none() // @effect/cli has printed it with the usage
+    if (e instanceof CommandLineError) return Option.some(e.line)
     if (typeof e === "object" && e !== null && "message" in e) {
       const tag = "_tag" in e ? `${String(e._tag)}: ` : ""
       return Option.some(`dd-agent: ${tag}${String(e.message)}`)
@@ -30,8 +30,25 @@ const describeFailure = (cause: Cause.Cause<unknown>): Option.Option<string> => 
   return Option.some(`dd-agent: unexpected failure\n${Cause.pretty(cause)}`)
 }
 
-cli(process.argv).pipe(
+// Help and errors are plain text when the stream is not a terminal or NO_COLOR is set. @effect/cli prints its
+// own parse diagnostics on stderr before failing; they are replaced by one CommandLineError line.
+let handlerStarted = false
+const plain = (stream: NodeJS.WriteStream) => process.env["NO_COLOR"] !== undefined || stream.isTTY !== true
+const plainText = (args: ReadonlyArray<unknown>) => args.map((a) => (typeof a === "string" ? stripAnsi(a) : a))
+const cliConsole = (base: Console.Console): Console.Console => ({
+  ...base,
+  // Before the command runs, what is logged is @effect/cli's help.
+  log: (...args) => {
+    const text = handlerStarted ? args : args.map((a) => (typeof a === "string" ? helpWithoutTypes(a) : a))
+    return base.log(...(plain(process.stdout) ? plainText(text) : text))
+  },
+  error: (...args) => (handlerStarted ? base.error(...(plain(process.stderr) ? plainText(args) : args)) : Effect.void)
+})
+
+cli(process.argv, Effect.sync(() => { handlerStarted = true })).pipe(
+  Effect.tapErrorCause(() => Effect.sync(() => { handlerStarted = true })),
   Effect.tapErrorCause((cause) => Option.match(describeFailure(cause), { onNone: () => Effect.void, onSome: Console.error })),
+  (program) => Effect.consoleWith((base) => Effect.withConsole(program, cliConsole(base))),
   Effect.provide(NodeContext.layer),
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
   Logger.withMinimumLogLevel(logLevel),
