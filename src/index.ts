@@ -1,9 +1,7 @@
 /**
  * dd-agent-effect public API: services (tags, schemas, typed errors, pure cores) and layers (live adapters)
- * of each concern, the composed agent, and the CLI.
+ * of each concern and the composed agent. The CLI (src/programs) is not part of the API.
  */
-/** The `dd-agent` command tree (@effect/cli). */
-export * as Cli from "./programs/cli.js"
 /** Logs: wire codec, stream decoder, delta encoder, translator, batcher, inflight tracker, stream worker, sender. */
 export * as Logs from "./services/logs/index.js"
 /** Logs adapters: grpc-js transport and sender layers, the reference intake server and its outputs. */
