@@ -14,9 +14,6 @@ const apiKey = Redacted.make("example-key")
 const shipThroughIntake = Effect.gen(function*() {
   const output = yield* LogsLayers.MemoryIntakeOutput.make
   const intakeLayer = LogsLayers.layerIntakeServer({ host: "127.0.0.1", port: 0, apiKey }).pipe(Layer.provide(output.layer))
-  const config = Logs.makeSenderConfig({})
-  if (config instanceof Error) return yield* Effect.fail(config)
-
   yield* Effect.gen(function*() {
     const intake = yield* LogsLayers.IntakeServer
     const report = yield* Effect.gen(function*() {
@@ -25,7 +22,7 @@ const shipThroughIntake = Effect.gen(function*() {
       yield* sender.send(["first", "second", "third"].map((content) => ({ content, timestamp: now, tags: ["service:host-app"] })))
       return yield* sender.shutdown
     }).pipe(
-      Effect.provide(LogsLayers.layerSenderGrpc(config, { host: "127.0.0.1", port: intake.port, apiKey, insecure: true })),
+      Effect.provide(LogsLayers.layerSenderGrpc(Logs.defaultSenderConfig, { host: "127.0.0.1", port: intake.port, apiKey, insecure: true })),
       Effect.scoped
     )
     yield* output.awaitCount(3)
