@@ -19,7 +19,10 @@ const run = (file: string, args: ReadonlyArray<string>, cwd?: string) =>
 describe("the packed package", () => {
   it("exports ESM and .d.ts that the embedding example compiles against and runs with", async () => {
     const host = Fs.mkdtempSync(Path.join(Os.tmpdir(), "embed-"))
-    const tarball = (await run(npm, ["pack", "--silent", "--pack-destination", host])).trim().split("\n").pop()!
+    // The bundle is built by the suite's global setup; rebuilding it here (npm pack's prepack) would replace it
+    // under the other CLI tests, so build the library alone and pack without scripts.
+    await run(npm, ["run", "--silent", "build:lib"])
+    const tarball = (await run(npm, ["pack", "--silent", "--ignore-scripts", "--pack-destination", host])).trim().split("\n").pop()!
     const modules = Path.join(host, "node_modules")
     const pkg = Path.join(modules, "dd-agent-effect")
     Fs.mkdirSync(pkg, { recursive: true })
