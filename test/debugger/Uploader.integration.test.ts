@@ -19,6 +19,17 @@ const uploaderLayer = (url: string, over: Partial<UploaderConfig> = {}) =>
 const withUploader = <A, E>(url: string, over: Partial<UploaderConfig>, body: Effect.Effect<A, E, Uploader>) =>
   body.pipe(Effect.provide(uploaderLayer(url, over)))
 
+/** Offers items numbered `ns`, flushing after each group, and returns the stats. */
+const uploadGroups = (url: string, over: Partial<UploaderConfig>, ...groups: ReadonlyArray<ReadonlyArray<number>>) =>
+  withUploader(url, over, Effect.gen(function*() {
+    const up = yield* Uploader
+    for (const ns of groups) {
+      for (const n of ns) yield* up.offer(item(n))
+      yield* up.flush
+    }
+    return yield* up.stats
+  }))
+
 describe("uploader against a local intake", () => {
   it.scopedLive("batches at the item limit, gzips a JSON array when asked and passes ddtags as a query parameter", () =>
     Effect.gen(function*() {
@@ -47,11 +58,7 @@ describe("uploader against a local intake", () => {
   it.scopedLive("sends bodies uncompressed by default, as the tracers do", () =>
     Effect.gen(function*() {
       const intake = yield* startIntake()
-      yield* withUploader(intake.url, {}, Effect.gen(function*() {
-        const up = yield* Uploader
-        yield* up.offer(item(1))
-        yield* up.flush
-      }))
+      yield* uploadGroups(intake.url, {}, [1])
       const [r] = yield* intake.all
       assert.isUndefined(r!.headers["content-encoding"])
       assert.deepStrictEqual(JSON.parse(r!.text), [JSON.parse(item(1).json)])
@@ -60,14 +67,7 @@ describe("uploader against a local intake", () => {
   it.scopedLive("on a 404 from an agent's /debugger/v2/input, sends to /debugger/v1/diagnostics and keeps doing so", () =>
     Effect.gen(function*() {
       const intake = yield* startIntake({ status: (_, url) => (url.pathname === "/debugger/v2/input" ? 404 : 200) })
-      const stats = yield* withUploader(intake.url, {}, Effect.gen(function*() {
-        const up = yield* Uploader
-        yield* up.offer(item(1))
-        yield* up.flush
-        yield* up.offer(item(2))
-        yield* up.flush
-        return yield* up.stats
-      }))
+      const stats = yield* uploadGroups(intake.url, {}, [1], [2])
       const reqs = yield* intake.all
       assert.deepStrictEqual(reqs.map((r) => [r.url.pathname, r.status]), [
         ["/debugger/v2/input", 404],
@@ -85,12 +85,7 @@ describe("uploader against a local intake", () => {
     Effect.gen(function*() {
       const intake = yield* startIntake({ status: () => 404 })
       const url = intake.url.replace("/debugger/v2/input", "/api/v2/debugger")
-      const stats = yield* withUploader(url, {}, Effect.gen(function*() {
-        const up = yield* Uploader
-        yield* up.offer(item(1))
-        yield* up.flush
-        return yield* up.stats
-      }))
+      const stats = yield* uploadGroups(url, {}, [1])
       assert.deepStrictEqual((yield* intake.all).map((r) => r.url.pathname), ["/api/v2/debugger"])
       assert.deepStrictEqual([stats.delivered, stats.failed, stats.lastError], [0, 1, "HTTP 404: nope"])
     }))
@@ -104,12 +99,7 @@ describe("uploader against a local intake", () => {
           s.close(() => resume(Effect.succeed(p)))
         })
       })
-      const stats = yield* withUploader(`http://127.0.0.1:${port}/debugger/v2/input`, { maxAttempts: 2 }, Effect.gen(function*() {
-        const up = yield* Uploader
-        yield* up.offer(item(1))
-        yield* up.flush
-        return yield* up.stats
-      }))
+      const stats = yield* uploadGroups(`http://127.0.0.1:${port}/debugger/v2/input`, { maxAttempts: 2 }, [1])
       assert.deepStrictEqual([stats.failed, stats.retries], [1, 1])
       assert.strictEqual(stats.lastError, `connection refused (127.0.0.1:${port})`)
     }))
@@ -142,12 +132,7 @@ describe("uploader against a local intake", () => {
   it.scopedLive("retries 503 and then succeeds", () =>
     Effect.gen(function*() {
       const intake = yield* startIntake({ status: (n) => (n < 2 ? 503 : 200) })
-      const stats = yield* withUploader(intake.url, {}, Effect.gen(function*() {
-        const up = yield* Uploader
-        yield* up.offer(item(1))
-        yield* up.flush
-        return yield* up.stats
-      }))
+      const stats = yield* uploadGroups(intake.url, {}, [1])
       assert.deepStrictEqual((yield* intake.all).map((r) => r.status), [503, 503, 200])
       assert.deepStrictEqual([stats.delivered, stats.retries, stats.failed], [1, 2, 0])
     }))
@@ -155,12 +140,7 @@ describe("uploader against a local intake", () => {
   it.scopedLive("retries 408 (request timeout) like 429 and 5xx", () =>
     Effect.gen(function*() {
       const intake = yield* startIntake({ status: (n) => (n === 0 ? 408 : n === 1 ? 429 : 200) })
-      const stats = yield* withUploader(intake.url, {}, Effect.gen(function*() {
-        const up = yield* Uploader
-        yield* up.offer(item(1))
-        yield* up.flush
-        return yield* up.stats
-      }))
+      const stats = yield* uploadGroups(intake.url, {}, [1])
       assert.deepStrictEqual((yield* intake.all).map((r) => r.status), [408, 429, 200])
       assert.deepStrictEqual([stats.delivered, stats.retries, stats.failed], [1, 2, 0])
     }))
@@ -168,13 +148,7 @@ describe("uploader against a local intake", () => {
   it.scopedLive("does not retry a 400, and counts the batch as failed", () =>
     Effect.gen(function*() {
       const intake = yield* startIntake({ status: () => 400 })
-      const stats = yield* withUploader(intake.url, {}, Effect.gen(function*() {
-        const up = yield* Uploader
-        yield* up.offer(item(1))
-        yield* up.offer(item(2))
-        yield* up.flush
-        return yield* up.stats
-      }))
+      const stats = yield* uploadGroups(intake.url, {}, [1, 2])
       assert.strictEqual((yield* intake.all).length, 1)
       assert.deepStrictEqual([stats.delivered, stats.retries, stats.failed], [0, 0, 2])
     }))
