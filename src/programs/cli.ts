@@ -10,24 +10,27 @@ import { needsZstd } from "./requireZstd.js"
 import { stripAnsi, usageErrorLine } from "./usageError.js"
 import { version } from "./version.js"
 
+/** A top-level command with its name and parsed arguments erased, so commands of different shapes share a list. */
+export type AnyCommand = Command.Command<string, NodeContext.NodeContext, unknown, unknown>
+
 /**
- * A top-level command that needs nothing beyond the runtime (NodeContext). Its name and parsed arguments are
- * its own (Command is invariant in both, hence `any`).
+ * Erases a command's name and arguments (Command is invariant in both; the tree reads them only through the
+ * command itself) while checking what is kept: the command needs nothing beyond the runtime (NodeContext).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyCommand = Command.Command<any, NodeContext.NodeContext, unknown, any>
+const erase = <Name extends string, E, A>(command: Command.Command<Name, NodeContext.NodeContext, E, A>): AnyCommand =>
+  command as unknown as AnyCommand
 
 /** Every command, in the order the help lists them, with the module that defines it. */
 export const commands: ReadonlyArray<readonly [name: string, load: () => Promise<AnyCommand>]> = [
-  ["run", () => import("./agent.js").then((m) => needsZstd(m.runCommand))],
-  ["intake", () => import("./intake.js").then((m) => needsZstd(m.intakeCommand))],
-  ["logs", () => import("./logsSend.js").then((m) => needsZstd(m.logsCommand))],
-  ["processes", () => import("./processes.js").then((m) => m.processesCommand)],
-  ["snapshot", () => import("./snapshot.js").then((m) => m.snapshotCommand)],
-  ["loader", () => import("./loader.js").then((m) => m.loaderCommand)],
-  ["debug", () => import("./debug.js").then((m) => m.debugCommand)],
-  ["status", () => import("./status.js").then((m) => m.statusCommand)],
-  ["config", () => import("./config.js").then((m) => m.configCommand)]
+  ["run", () => import("./agent.js").then((m) => erase(needsZstd(m.runCommand)))],
+  ["intake", () => import("./intake.js").then((m) => erase(needsZstd(m.intakeCommand)))],
+  ["logs", () => import("./logsSend.js").then((m) => erase(needsZstd(m.logsCommand)))],
+  ["processes", () => import("./processes.js").then((m) => erase(m.processesCommand))],
+  ["snapshot", () => import("./snapshot.js").then((m) => erase(m.snapshotCommand))],
+  ["loader", () => import("./loader.js").then((m) => erase(m.loaderCommand))],
+  ["debug", () => import("./debug.js").then((m) => erase(m.debugCommand))],
+  ["status", () => import("./status.js").then((m) => erase(m.statusCommand))],
+  ["config", () => import("./config.js").then((m) => erase(m.configCommand))]
 ]
 
 /** The commands `argv` (as `process.argv`) needs: the one it names, else every one (help, a mistyped name). */
