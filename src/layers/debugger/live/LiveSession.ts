@@ -140,6 +140,8 @@ export const attach = (
     let nextIndex = 0
     let nextLoc = 0
     const counters = yield* Ref.make<SessionCounters>({ dropped: 0, invalid: 0, pauses: 0, pauseMicros: 0 })
+    // Counted in the socket's event callback, which runs outside any fiber; folded into `counters` when read.
+    let dropped = 0
     const hits = yield* Effect.acquireRelease(Queue.dropping<LiveHit>(options.hitQueue ?? 10_000), Queue.shutdown)
     const payloads = yield* Effect.acquireRelease(Queue.dropping<string>(options.hitQueue ?? 10_000), Queue.shutdown)
     const pauses = yield* Effect.acquireRelease(Queue.sliding<Protocol.Debugger.PausedEvent>(64), Queue.shutdown)
@@ -162,9 +164,7 @@ export const attach = (
         case "Runtime.bindingCalled": {
           const p = params as Protocol.Runtime.BindingCalledEvent
           if (p.name !== bindingName) return
-          if (!Queue.unsafeOffer(payloads, p.payload)) {
-            Effect.runSync(Ref.update(counters, (c) => ({ ...c, dropped: c.dropped + 1 })))
-          }
+          if (!Queue.unsafeOffer(payloads, p.payload)) dropped++
           return
         }
         case "Debugger.paused":
@@ -467,7 +467,7 @@ export const attach = (
       remove: (id) => lock.withPermits(1)(removeUnlocked(id)),
       hits,
       states: Effect.sync(() => [...entries.values()].map(stateOf)),
-      counters: Ref.get(counters),
+      counters: Effect.map(Ref.get(counters), (c) => ({ ...c, dropped })),
       closed: cdp.closed
     } satisfies LiveSession
   })
