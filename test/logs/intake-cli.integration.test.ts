@@ -49,6 +49,18 @@ const raw = (timestamp: number, text: string): Datum => ({
   _tag: "Log", timestamp, content: { _tag: "Raw", raw: text }, tags: undefined, uuid: undefined, status: undefined
 })
 
+/** Runs `dd-agent intake ARGS` to its exit (bounded), with what it wrote on stderr. */
+const runToExit = (args: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const child = spawn(process.execPath, [bin, "intake", ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    let stderr = ""
+    child.stderr.on("data", (d) => { stderr += String(d) })
+    const code = yield* Effect.async<number | null>((resume) => {
+      child.on("exit", (c) => resume(Effect.succeed(c)))
+    }).pipe(Effect.timeout(Duration.seconds(20)))
+    return { code, stderr }
+  })
+
 describe("dd-agent intake (CLI)", () => {
   it.scopedLive("serves a stream, writes JSON lines to --out, and on SIGINT exits 0 with a summary", () =>
     Effect.gen(function*() {
@@ -75,12 +87,7 @@ describe("dd-agent intake (CLI)", () => {
 
   it.scopedLive("rejects a bad flag value with a message naming the flag", () =>
     Effect.gen(function*() {
-      const child = spawn(process.execPath, [bin, "intake", "--listen", "127.0.0.1:99999"], { stdio: ["ignore", "pipe", "pipe"] })
-      let stderr = ""
-      child.stderr.on("data", (d) => { stderr += String(d) })
-      const code = yield* Effect.async<number | null>((resume) => {
-        child.on("exit", (c) => resume(Effect.succeed(c)))
-      }).pipe(Effect.timeout(Duration.seconds(20)))
+      const { code, stderr } = yield* runToExit(["--listen", "127.0.0.1:99999"])
       assert.notStrictEqual(code, 0)
       assert.match(stderr, /--listen: expected HOST:PORT with a port from 0 to 65535, got '127.0.0.1:99999'/)
     }))
@@ -115,12 +122,7 @@ describe("dd-agent intake (CLI)", () => {
       yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
       const keyFile = Path.join(dir, "empty")
       Fs.writeFileSync(keyFile, "\n")
-      const child = spawn(process.execPath, [bin, "intake", "--api-key-file", keyFile], { stdio: ["ignore", "pipe", "pipe"] })
-      let stderr = ""
-      child.stderr.on("data", (d) => { stderr += String(d) })
-      const code = yield* Effect.async<number | null>((resume) => {
-        child.on("exit", (c) => resume(Effect.succeed(c)))
-      }).pipe(Effect.timeout(Duration.seconds(20)))
+      const { code, stderr } = yield* runToExit(["--api-key-file", keyFile])
       assert.notStrictEqual(code, 0)
       assert.include(stderr, `--api-key-file: ${keyFile} is empty`)
     }))
