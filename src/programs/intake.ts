@@ -29,11 +29,11 @@ const apiKeyFile = Options.file("api-key-file", { exists: "yes" }).pipe(
 const readKeyFile = (path: string) =>
   Effect.tryPromise({
     try: () => Fs.promises.readFile(path, "utf8"),
-    catch: (cause) => `--api-key-file: cannot read ${path}: ${(cause as Error).message}`
+    catch: (cause) => new UsageError({ message: `--api-key-file: cannot read ${path}: ${(cause as Error).message}` })
   }).pipe(
     Effect.flatMap((text) => {
       const key = text.trim()
-      return key === "" ? Effect.fail(`--api-key-file: ${path} is empty`) : Effect.succeed(Redacted.make(key))
+      return key === "" ? new UsageError({ message: `--api-key-file: ${path} is empty` }) : Effect.succeed(Redacted.make(key))
     })
   )
 const out = Options.file("out").pipe(Options.withDescription("append logs as JSON lines to FILE (default stdout)"), Options.optional)

@@ -53,6 +53,7 @@ const startTailer = (registryPath: string, input: FileInputOptions, autoAck: boo
     return {
       take,
       event,
+      events,
       eventMatching,
       lines,
       /** Ends reading only; the registry stays open (as in an orderly agent stop). */
@@ -283,6 +284,35 @@ describe("file tailing", () => {
       Fs.writeFileSync(Path.join(dir, "other.tmp-1"), "not ours")
       yield* makeRegistryStore(registry, "1 hour")
       assert.deepStrictEqual(Fs.readdirSync(dir).sort(), ["other.tmp-1"])
+    }))
+
+  it.live("a pattern that cannot be expanded and a file that cannot be read are reported, not taken as no input", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      // A symbolic link to itself: stat fails with ELOOP (an error, unlike a path that does not exist).
+      const loop = Path.join(dir, "loop.log")
+      Fs.symlinkSync(loop, loop)
+      const looped = yield* startTailer(Path.join(dir, "registry.json"), { path: loop }, true)
+      const expandFailed = yield* looped.event("Failed")
+      assert.isTrue(expandFailed._tag === "Failed" && expandFailed.error.operation === "glob" && expandFailed.error.input === loop)
+      assert.include(expandFailed._tag === "Failed" ? expandFailed.error.message : "", "ELOOP")
+      yield* looped.stop
+      // A directory the glob matches opens, but reading it fails (EISDIR): reported with its path, not end of input.
+      const notFile = Path.join(dir, "dir.log")
+      Fs.mkdirSync(notFile)
+      const reading = yield* startTailer(Path.join(dir, "registry.json"), { path: Path.join(dir, "dir*.log") }, true)
+      const readFailed = yield* reading.event("Failed")
+      assert.isTrue(readFailed._tag === "Failed" && readFailed.error.operation === "read" && readFailed.error.input === notFile)
+      assert.include(readFailed._tag === "Failed" ? readFailed.error.message : "", "EISDIR")
+      yield* reading.stop
+      // A path that does not exist is no input, and no failure.
+      const absent = yield* startTailer(Path.join(dir, "registry.json"), { path: Path.join(dir, "absent.log") }, true)
+      Fs.writeFileSync(Path.join(dir, "absent.log"), "")
+      const opened = yield* absent.event("Opened")
+      assert.strictEqual(opened._tag, "Opened")
+      assert.strictEqual(yield* Queue.size(absent.events), 0)
+      yield* absent.stop
+      Fs.rmSync(dir, { recursive: true })
     }))
 
   it.live("a registry write that fails leaves the previous registry intact", () =>

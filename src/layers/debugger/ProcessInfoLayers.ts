@@ -8,6 +8,7 @@ import * as os from "node:os"
 import { Cache, Duration, Effect, Layer, Option } from "effect"
 import type { ProcessFacts, ProcessIdentity } from "../../services/debugger/ProcessInfo.js"
 import { ProcessInfo, resolveProcessIdentity } from "../../services/debugger/ProcessInfo.js"
+import { procReadError } from "../../services/process/errors.js"
 
 /** A fixed pid → facts table; pids not in it resolve through `fallback` (if any). */
 export const ProcessInfoStatic = (
@@ -40,12 +41,27 @@ export const parseEnviron = (raw: string): NonNullable<ProcessFacts["env"]> => {
   return env
 }
 
+/**
+ * One /proc read of the target: `None` when the file is gone (the process exited, or a kernel thread has no
+ * exe); any other failure (permission, I/O) is logged with its path and also leaves the fact unknown, since a
+ * lookup has no failure channel and the identity falls back to what else is known.
+ */
+const readOptional = <A>(pid: number, path: string, read: () => Promise<A>): Effect.Effect<Option.Option<A>> =>
+  Effect.tryPromise({ try: read, catch: procReadError(pid, path) }).pipe(
+    Effect.map(Option.some),
+    Effect.catchAll((error) =>
+      error._tag === "ProcessGone"
+        ? Effect.succeed(Option.none())
+        : Effect.as(Effect.logWarning(`process identity: ${error.message}`), Option.none())
+    )
+  )
+
 const readFacts = (procRoot: string, pid: number): Effect.Effect<ProcessFacts> =>
   Effect.gen(function*() {
-    const environ = yield* Effect.tryPromise(() => fs.readFile(`${procRoot}/${pid}/environ`, "latin1")).pipe(
-      Effect.option
-    )
-    const exe = yield* Effect.tryPromise(() => fs.readlink(`${procRoot}/${pid}/exe`)).pipe(Effect.option)
+    const environPath = `${procRoot}/${pid}/environ`
+    const exePath = `${procRoot}/${pid}/exe`
+    const environ = yield* readOptional(pid, environPath, () => fs.readFile(environPath, "latin1"))
+    const exe = yield* readOptional(pid, exePath, () => fs.readlink(exePath))
     return {
       env: Option.match(environ, { onNone: () => undefined, onSome: parseEnviron }),
       exe: Option.getOrUndefined(exe),

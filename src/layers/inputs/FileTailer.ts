@@ -6,12 +6,13 @@
  * offset. One fiber per file, in a FiberMap owned by the tailer's scope; each file handle is closed by the
  * scope that opened it.
  */
-import * as Fs from "node:fs"
+import type * as Fs from "node:fs"
 import * as FsP from "node:fs/promises"
-import { Clock, Duration, Effect, FiberMap, Metric, Schedule } from "effect"
+import { Clock, Duration, Effect, FiberMap, Metric, Option, Schedule } from "effect"
 import { type InputLine, inputTags, type LineSink } from "../../services/inputs/InputLine.js"
 import { LineSplitter } from "../../services/inputs/LineSplitter.js"
 import { fingerprintBytes, fingerprintOf, resumeOffset } from "../../services/inputs/Registry.js"
+import { inputError, type InputReadError } from "./LineReader.js"
 import { type FileSource, RegistryStore } from "./RegistryStore.js"
 
 export interface FileInputOptions {
@@ -28,6 +29,8 @@ export type TailEvent =
   | { readonly _tag: "Opened"; readonly path: string; readonly offset: number }
   | { readonly _tag: "Truncated"; readonly path: string }
   | { readonly _tag: "Rotated"; readonly path: string }
+  /** A file-system call failed (also logged and counted): a file's tailer stops until the next scan retries it. */
+  | { readonly _tag: "Failed"; readonly error: InputReadError }
 
 export interface TailerSettings {
   readonly onEvent?: ((event: TailEvent) => void) | undefined
@@ -52,23 +55,51 @@ export const defaultTailerSettings: TailerSettings = {
 
 const linesRead = Metric.counter("dd_agent_inputs_file_lines_total", { description: "lines read from tailed files" })
 const rotations = Metric.counter("dd_agent_inputs_file_rotations_total", { description: "rotations and truncations followed" })
+const failures = Metric.counter("dd_agent_inputs_file_errors_total", {
+  description: "failed file-system calls of file inputs (open, stat, read, glob), each also logged"
+})
 
-/** A glob may name one file or many; a literal path is matched as is. */
-const expand = async (pattern: string): Promise<Array<string>> => {
-  if (!/[*?[{]/.test(pattern)) return Fs.existsSync(pattern) ? [pattern] : []
-  const out: Array<string> = []
-  for await (const p of FsP.glob(pattern)) out.push(p)
-  return out.sort()
-}
+const isAbsent = (e: InputReadError) => (e.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT"
+
+/** Reports a failure: logged with its path and operation, counted, and passed to `onEvent`. */
+const reportFailure = (error: InputReadError, settings: TailerSettings) =>
+  Effect.logWarning(error.message).pipe(
+    Effect.annotateLogs({ path: error.input, operation: error.operation }),
+    Effect.zipRight(Metric.increment(failures)),
+    Effect.zipRight(Effect.sync(() => settings.onEvent?.({ _tag: "Failed", error })))
+  )
+
+/** A glob may name one file or many; a literal path is matched as is (no such file: no match). */
+const expand = (pattern: string): Effect.Effect<Array<string>, InputReadError> =>
+  Effect.tryPromise({
+    try: async () => {
+      if (!/[*?[{]/.test(pattern)) {
+        try {
+          await FsP.stat(pattern)
+          return [pattern]
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === "ENOENT") return []
+          throw e
+        }
+      }
+      const out: Array<string> = []
+      for await (const p of FsP.glob(pattern)) out.push(p)
+      return out.sort()
+    },
+    catch: inputError(pattern, "glob")
+  })
 
 const identityOf = (st: Fs.Stats) => ({ dev: st.dev, ino: st.ino, size: st.size })
 
 /** The file's first bytes, up to the fingerprint length. */
-const readHead = (handle: FsP.FileHandle, size: number) =>
-  Effect.tryPromise(async () => {
-    const head = Buffer.alloc(Math.min(size, fingerprintBytes))
-    const { bytesRead } = await handle.read(head, 0, head.length, 0)
-    return head.subarray(0, bytesRead)
+const readHead = (path: string, handle: FsP.FileHandle, size: number) =>
+  Effect.tryPromise({
+    try: async () => {
+      const head = Buffer.alloc(Math.min(size, fingerprintBytes))
+      const { bytesRead } = await handle.read(head, 0, head.length, 0)
+      return head.subarray(0, bytesRead)
+    },
+    catch: inputError(path, "read")
   })
 
 /**
@@ -138,10 +169,11 @@ const tailFile = (
       // One open file per iteration; a rotation ends the iteration and reopens the path.
       const outcome = yield* Effect.scoped(Effect.gen(function*() {
         const handle = yield* Effect.acquireRelease(
-          Effect.tryPromise(() => FsP.open(path, "r")),
+          Effect.tryPromise({ try: () => FsP.open(path, "r"), catch: inputError(path, "open") }),
           (h) => Effect.promise(() => h.close())
         )
-        const st = yield* Effect.tryPromise(() => handle.stat())
+        const statHandle = Effect.tryPromise({ try: () => handle.stat(), catch: inputError(path, "stat") })
+        const st = yield* statHandle
         const identity = identityOf(st)
         const id = `${identity.dev}:${identity.ino}`
         // Another path's tailer is still reading this file (it was just renamed): leave it to that one.
@@ -150,7 +182,7 @@ const tailFile = (
         yield* Effect.addFinalizer(() => Effect.sync(() => files.active.delete(id)))
         const now0 = yield* Clock.currentTimeMillis
         const adopted = adopt(files, id, st, now0)
-        const head = yield* readHead(handle, identity.size)
+        const head = yield* readHead(path, handle, identity.size)
         const cursor: FileCursor = adopted ?? (() => {
           const start = resumeOffset(registry.get(path), { ...identity, head }, fromStart || input.startPosition === "beginning" ? 0 : identity.size)
           return {
@@ -174,7 +206,7 @@ const tailFile = (
         for (;;) {
           // Read everything available, in bounded chunks, handing each chunk's lines to the sink.
           for (;;) {
-            const size = (yield* Effect.tryPromise(() => handle.stat())).size
+            const size = (yield* statHandle).size
             if (size < splitter.position) {
               yield* Effect.logInfo("file truncated; reading from the start").pipe(Effect.annotateLogs({ path }))
               yield* Metric.increment(rotations)
@@ -185,11 +217,14 @@ const tailFile = (
               registry.track(path, cursor.source)
               settings.onEvent?.({ _tag: "Truncated", path })
             }
-            const { bytesRead } = yield* Effect.tryPromise(() => handle.read(buffer, 0, buffer.length, splitter.position))
+            const { bytesRead } = yield* Effect.tryPromise({
+              try: () => handle.read(buffer, 0, buffer.length, splitter.position),
+              catch: inputError(path, "read")
+            })
             if (bytesRead === 0) break
             if (cursor.source.fingerprint.bytes < fingerprintBytes && splitter.position < fingerprintBytes) {
               // The file is still within the fingerprint's reach: fingerprint what it holds now.
-              cursor.source = { ...cursor.source, fingerprint: fingerprintOf(yield* readHead(handle, splitter.position + bytesRead)) }
+              cursor.source = { ...cursor.source, fingerprint: fingerprintOf(yield* readHead(path, handle, splitter.position + bytesRead)) }
               registry.track(path, cursor.source)
             }
             const split = splitter.feed(buffer.subarray(0, bytesRead))
@@ -215,7 +250,11 @@ const tailFile = (
           } else {
             // Rotated by rename: the path names another file. The writer may still append to the old one
             // until it reopens the path, so keep reading the old file for a grace period before switching.
-            const now = yield* Effect.tryPromise(() => FsP.stat(path)).pipe(Effect.option)
+            // No file at the path (deleted, or between rename and re-creation): keep reading the open one.
+            const now = yield* Effect.tryPromise({ try: () => FsP.stat(path), catch: inputError(path, "stat") }).pipe(
+              Effect.map(Option.some),
+              Effect.catchIf(isAbsent, () => Effect.succeedNone)
+            )
             if (now._tag === "Some" && (now.value.ino !== identity.ino || now.value.dev !== identity.dev)) {
               yield* Effect.logInfo("file rotated; following the new file").pipe(Effect.annotateLogs({ path }))
               yield* Metric.increment(rotations)
@@ -234,9 +273,9 @@ const tailFile = (
       fromStart = true
     }
   }).pipe(
-    Effect.catchAll((error) =>
-      Effect.logWarning("stopped tailing file").pipe(Effect.annotateLogs({ path, error: String(error) }))
-    )
+    // A file removed between the scan and the open simply is not there; any other failure stops this file's
+    // tailer (it is not the end of the file) until the next scan finds the file again.
+    Effect.catchAll((error) => error.operation === "open" && isAbsent(error) ? Effect.void : reportFailure(error, settings))
   )
 
 /**
@@ -249,7 +288,10 @@ export const runFileInput = (input: FileInputOptions, sink: LineSink, settings: 
     const files: FileIdentities = { active: new Set(), handoffs: new Map() }
     let first = true
     const scan = Effect.gen(function*() {
-      const paths = yield* Effect.tryPromise(() => expand(input.path)).pipe(Effect.orElseSucceed(() => [] as Array<string>))
+      // A pattern that cannot be expanded (unreadable directory, symlink loop) is reported, not taken as "no files".
+      const paths = yield* expand(input.path).pipe(
+        Effect.catchAll((error) => Effect.as(reportFailure(error, settings), [] as Array<string>))
+      )
       for (const p of paths) {
         if (!(yield* FiberMap.has(tailers, p))) {
           yield* FiberMap.run(tailers, p, tailFile(p, input, sink, settings, first, files))

@@ -8,19 +8,24 @@ import type { Readable } from "node:stream"
 import { Data, Effect } from "effect"
 import { defaultMaxLineBytes, LineSplitter, type SplitLine } from "../../services/inputs/LineSplitter.js"
 
-/** A read failed; `input` names what was being read. */
+/** A file-system call of an input failed; `input` names what was being read and `operation` the call. */
 export class InputReadError extends Data.TaggedError("InputReadError")<{
   readonly input: string
+  readonly operation: "open" | "stat" | "read" | "glob"
   readonly message: string
   readonly cause?: unknown
 }> {}
+
+const doing = { open: "opening", stat: "checking", read: "reading", glob: "expanding" } as const
+
+/** The typed error of `operation` on `input`, keeping the Node error as its cause. */
+export const inputError = (input: string, operation: InputReadError["operation"]) => (cause: unknown) =>
+  new InputReadError({ input, operation, message: `${doing[operation]} ${input}: ${(cause as Error)?.message ?? String(cause)}`, cause })
 
 export interface ReadOptions {
   readonly maxLineBytes?: number | undefined
 }
 
-const readError = (input: string) => (cause: unknown) =>
-  new InputReadError({ input, message: `reading ${input}: ${(cause as Error)?.message ?? String(cause)}`, cause })
 
 /**
  * Reads `readable` to its end (pull-based: nothing more is read while `onLines` waits), a last line without a
@@ -36,7 +41,7 @@ export const readStreamLines = <E, R>(
     const splitter = new LineSplitter(0, options.maxLineBytes ?? defaultMaxLineBytes)
     const iterator = readable[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>
     for (;;) {
-      const next = yield* Effect.tryPromise({ try: () => iterator.next(), catch: readError(input) })
+      const next = yield* Effect.tryPromise({ try: () => iterator.next(), catch: inputError(input, "read") })
       if (next.done === true) break
       const lines = splitter.feed(typeof next.value === "string" ? Buffer.from(next.value) : next.value)
       if (lines.length > 0) yield* onLines(lines)
@@ -56,7 +61,7 @@ export const readFileLines = <E, R>(
 ): Effect.Effect<void, E | InputReadError, R> =>
   Effect.scoped(Effect.gen(function*() {
     const handle = yield* Effect.acquireRelease(
-      Effect.tryPromise({ try: () => FsP.open(path, "r"), catch: readError(path) }),
+      Effect.tryPromise({ try: () => FsP.open(path, "r"), catch: inputError(path, "open") }),
       (h) => Effect.promise(() => h.close())
     )
     const buffer = Buffer.allocUnsafe(options.chunkBytes ?? 256 * 1024)
@@ -64,7 +69,7 @@ export const readFileLines = <E, R>(
     for (;;) {
       const { bytesRead } = yield* Effect.tryPromise({
         try: () => handle.read(buffer, 0, buffer.length, splitter.position),
-        catch: readError(path)
+        catch: inputError(path, "read")
       })
       if (bytesRead === 0) break
       const lines = splitter.feed(buffer.subarray(0, bytesRead))

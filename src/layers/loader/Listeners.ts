@@ -149,49 +149,42 @@ export const openListeners = (
       Effect.gen(function*() {
         const fail = (reason: ListenerError["reason"], msg: string) =>
           new ListenerError({ listener: "unix", reason, address: path, message: msg })
-        const existing = yield* Effect.tryPromise(() => Fs.lstat(path)).pipe(
-          Effect.map(Option.some),
-          Effect.catchAll((e) =>
-            (e.error as NodeJS.ErrnoException).code === "ENOENT"
-              ? Effect.succeed(Option.none())
-              : Effect.fail(fail("RemoveStale", message(e.error)))
-          )
-        )
+        /** The entry at `p`, or none when there is no such file. */
+        const lstatIfAny = (p: string) =>
+          Effect.tryPromise({
+            try: () => Fs.lstat(p).catch((e: NodeJS.ErrnoException) => e.code === "ENOENT" ? undefined : Promise.reject(e)),
+            catch: (e) => fail("RemoveStale", message(e))
+          }).pipe(Effect.map(Option.fromNullable))
+        const existing = yield* lstatIfAny(path)
         if (Option.isSome(existing)) {
           if (!existing.value.isSocket()) return yield* Effect.fail(fail("NotASocket", `cannot reuse ${JSON.stringify(path)}; not a unix socket`))
-          yield* Effect.tryPromise(() => Fs.unlink(path)).pipe(
-            Effect.mapError((e) => fail("RemoveStale", `unable to remove stale socket: ${message(e.error)}`))
-          )
+          yield* Effect.tryPromise({
+            try: () => Fs.unlink(path),
+            catch: (e) => fail("RemoveStale", `unable to remove stale socket: ${message(e)}`)
+          })
         }
         // Bound under a temporary name, then renamed: closing a unix server in Node unlinks the
         // name it was bound to, and the real path must survive the loader handing the socket over.
         const temp = Path.join(Path.dirname(path), `.${Path.basename(path)}.${process.pid}.tmp`)
         // A loader that died between bind and rename leaves its temporary socket behind, and a restarted
         // container often reuses the pid: remove it, or the bind fails with EADDRINUSE.
-        const leftover = yield* Effect.tryPromise(() => Fs.lstat(temp)).pipe(
-          Effect.map(Option.some),
-          Effect.catchAll((e) =>
-            (e.error as NodeJS.ErrnoException).code === "ENOENT"
-              ? Effect.succeed(Option.none())
-              : Effect.fail(fail("RemoveStale", message(e.error)))
-          )
-        )
+        const leftover = yield* lstatIfAny(temp)
         if (Option.isSome(leftover)) {
           if (!leftover.value.isSocket()) {
             return yield* Effect.fail(fail("NotASocket", `cannot reuse ${JSON.stringify(temp)}; not a unix socket`))
           }
-          yield* Effect.tryPromise(() => Fs.unlink(temp)).pipe(
-            Effect.mapError((e) => fail("RemoveStale", `unable to remove stale temporary socket: ${message(e.error)}`))
-          )
+          yield* Effect.tryPromise({
+            try: () => Fs.unlink(temp),
+            catch: (e) => fail("RemoveStale", `unable to remove stale temporary socket: ${message(e)}`)
+          })
         }
         const server = yield* makeServer("unix")
         yield* listen(server, { path: temp }).pipe(Effect.mapError((e) => fail("Bind", message(e))))
-        yield* Effect.tryPromise(() => Fs.rename(temp, path)).pipe(
-          Effect.mapError((e) => fail("Rename", message(e.error)))
-        )
-        yield* Effect.tryPromise(() => Fs.chmod(path, 0o722)).pipe(
-          Effect.mapError((e) => fail("Chmod", `error setting socket permissions: ${message(e.error)}`))
-        )
+        yield* Effect.tryPromise({ try: () => Fs.rename(temp, path), catch: (e) => fail("Rename", message(e)) })
+        yield* Effect.tryPromise({
+          try: () => Fs.chmod(path, 0o722),
+          catch: (e) => fail("Chmod", `error setting socket permissions: ${message(e)}`)
+        })
         return yield* withFd("unix", path, server)
       })
 

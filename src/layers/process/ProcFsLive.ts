@@ -16,29 +16,13 @@
 import * as fsSync from "node:fs"
 import * as path from "node:path"
 import { Config, Effect, Layer, Option } from "effect"
-import { PermissionDenied, ProcessGone, ProcFsError, type ProcReadError } from "../../services/process/errors.js"
+import { errnoOf, procReadError, ProcFsError, type ProcReadError } from "../../services/process/errors.js"
 import { parseStat, parseStatus, parseUstEnviron, splitNul } from "../../services/process/procParsers.js"
 import { type FdLink, ProcFs, type ProcFsShape } from "../../services/process/ProcFs.js"
 
 /** Text files under /proc/<pid> are small; these caps keep a hostile process from growing our reads. */
 const MAX_TEXT_BYTES = 64 * 1024
 const MAX_ENVIRON_BYTES = 256 * 1024
-
-const errnoOf = (e: unknown): string | undefined =>
-  typeof e === "object" && e !== null && "code" in e && typeof e.code === "string" ? e.code : undefined
-
-const toReadError = (pid: number, file: string) => (e: unknown): ProcReadError => {
-  switch (errnoOf(e)) {
-    case "ENOENT":
-    case "ESRCH":
-      return new ProcessGone({ pid, path: file })
-    case "EACCES":
-    case "EPERM":
-      return new PermissionDenied({ pid, path: file })
-    default:
-      return new ProcFsError({ path: file, reason: errnoOf(e) ?? "read failed", cause: e })
-  }
-}
 
 /**
  * Reads at most `max` bytes of a file from offset 0 on the thread pool (procfs reports size 0, so stat
@@ -116,9 +100,9 @@ const readBoundedSync = (file: string, max: number, open: (file: string) => numb
 export const make = (root: string): ProcFsShape => {
   const p = (pid: number, ...rest: Array<string>) => path.join(root, String(pid), ...rest)
   const attempt = <A>(pid: number, file: string, f: (signal: AbortSignal) => Promise<A>): Effect.Effect<A, ProcReadError> =>
-    Effect.tryPromise({ try: f, catch: toReadError(pid, file) })
+    Effect.tryPromise({ try: f, catch: procReadError(pid, file) })
   const attemptSync = <A>(pid: number, file: string, f: () => A): Effect.Effect<A, ProcReadError> =>
-    Effect.try({ try: f, catch: toReadError(pid, file) })
+    Effect.try({ try: f, catch: procReadError(pid, file) })
   /** Target memory reads (cmdline, environ): asynchronous, see the module comment. */
   const readText = (pid: number, name: string, max = MAX_TEXT_BYTES) => {
     const file = p(pid, name)
@@ -137,11 +121,18 @@ export const make = (root: string): ProcFsShape => {
     })
   const link = (pid: number, name: string) => {
     const file = p(pid, name)
-    return Effect.try({ try: () => fsSync.readlinkSync(file), catch: (e) => e }).pipe(
-      Effect.map(Option.some),
-      // Kernel threads have no exe/cwd target: ENOENT while the process itself still exists.
-      Effect.catchAll((e) => errnoOf(e) === "ENOENT" ? Effect.succeed(Option.none<string>()) : Effect.fail(toReadError(pid, file)(e)))
-    )
+    return Effect.try({
+      try: () => {
+        try {
+          return Option.some(fsSync.readlinkSync(file))
+        } catch (e) {
+          // Kernel threads have no exe/cwd target: ENOENT while the process itself still exists.
+          if (errnoOf(e) === "ENOENT") return Option.none<string>()
+          throw e
+        }
+      },
+      catch: procReadError(pid, file)
+    })
   }
   return {
     root,
@@ -192,7 +183,7 @@ export const make = (root: string): ProcFsShape => {
       const file = p(pid, "fd", String(fd))
       return Effect.try({
         try: () => Uint8Array.from(readBoundedSync(file, maxBytes, openRegularSync)),
-        catch: (e) => e instanceof NotRegularFile ? new ProcFsError({ path: file, reason: "not a regular file" }) : toReadError(pid, file)(e)
+        catch: (e) => e instanceof NotRegularFile ? new ProcFsError({ path: file, reason: "not a regular file" }) : procReadError(pid, file)(e)
       })
     }
   }

@@ -73,3 +73,21 @@ export class TracerMetadataUndecodable extends Schema.TaggedError<TracerMetadata
 export type ProcReadError = ProcessGone | PermissionDenied | ProcFsError
 export type TracerMetadataPayloadError = TracerMetadataTooLarge | TracerMetadataUndecodable
 export type TracerMetadataDiscoveryError = ProcReadError | NoTracerMemfd | TracerMetadataPayloadError
+
+/** The errno code of a Node file-system error, if it has one. */
+export const errnoOf = (e: unknown): string | undefined =>
+  typeof e === "object" && e !== null && "code" in e && typeof e.code === "string" ? e.code : undefined
+
+/** A failed read of `path` under /proc/<pid>, by errno: gone (ENOENT/ESRCH), not permitted (EACCES/EPERM), or other. */
+export const procReadError = (pid: number, path: string) => (e: unknown): ProcReadError => {
+  switch (errnoOf(e)) {
+    case "ENOENT":
+    case "ESRCH":
+      return new ProcessGone({ pid, path })
+    case "EACCES":
+    case "EPERM":
+      return new PermissionDenied({ pid, path })
+    default:
+      return new ProcFsError({ path, reason: errnoOf(e) ?? "read failed", cause: e })
+  }
+}

@@ -215,4 +215,19 @@ describe("inspector safety checks (a /proc tree written by the test)", () => {
       fs.rmSync(root, { recursive: true })
       fs.rmSync(py, { recursive: true })
     }))
+
+  it.effect("an unreadable fd directory is an error naming it, not a process without listeners; a missing tcp6 table is empty", () =>
+    Effect.gen(function*() {
+      const root = fakeProc(4242, { uid: 1000, exe: "/usr/bin/node", listen: "00000000:240D" })
+      fs.rmSync(path.join(root, "4242", "net", "tcp6"))
+      const exposed = yield* Effect.flip(locateInspector(4242, { procRoot: root, ownUid: 1000, signalTimeout: "50 millis" }))
+      assert.strictEqual(exposed._tag, "NonLoopbackInspector")
+      const fdDir = path.join(root, "4242", "fd")
+      fs.rmSync(fdDir, { recursive: true })
+      fs.writeFileSync(fdDir, "")
+      const e = yield* Effect.flip(locateInspector(4242, { procRoot: root, ownUid: 1000, signalTimeout: "50 millis" }))
+      assert.strictEqual(e._tag, "ProcReadFailed")
+      assert.include(e.message, `pid 4242: cannot readdir ${fdDir}: ENOTDIR`)
+      fs.rmSync(root, { recursive: true })
+    }))
 })

@@ -7,6 +7,7 @@ import * as fs from "node:fs/promises"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, TraceMap, generatedPositionFor, originalPositionFor } from "@jridgewell/trace-mapping"
 import { Effect, Option } from "effect"
+import { SourceMapUnusable } from "../../../services/debugger/live/errors.js"
 
 /** Maps larger than this are not read (a probe on such a bundle must name the generated file). */
 const maxMapBytes = 64 * 1024 * 1024
@@ -21,29 +22,55 @@ const decodeDataUrl = (url: string): string | undefined => {
   return meta.endsWith(";base64") ? Buffer.from(data, "base64").toString("utf8") : decodeURIComponent(data)
 }
 
-/** Loads the map a script names; `None` when it cannot be read or parsed (the script is used as is). */
+const detailOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
+
+const parseMap = (text: string, base: string, map: string) =>
+  Effect.try({
+    try: () => new TraceMap(text, base),
+    catch: (e) => new SourceMapUnusable({ map, reason: "Malformed", detail: `not a source map: ${detailOf(e)}` })
+  })
+
+const readMapFile = (path: string): Effect.Effect<string, SourceMapUnusable> =>
+  Effect.tryPromise({
+    try: () => fs.stat(path),
+    catch: (e) =>
+      new SourceMapUnusable({ map: path, reason: (e as NodeJS.ErrnoException).code === "ENOENT" ? "Missing" : "Unreadable", detail: detailOf(e) })
+  }).pipe(
+    Effect.filterOrFail(
+      (st) => st.size <= maxMapBytes,
+      (st) => new SourceMapUnusable({ map: path, reason: "TooLarge", detail: `${st.size} bytes, over the ${maxMapBytes}-byte limit` })
+    ),
+    Effect.zipRight(Effect.tryPromise({
+      try: () => fs.readFile(path, "utf8"),
+      catch: (e) => new SourceMapUnusable({ map: path, reason: "Unreadable", detail: detailOf(e) })
+    }))
+  )
+
+/**
+ * Loads the map a script names; `None` when there is none. A map that exists but cannot be used is reported
+ * (logged with its path and reason) and the script is used as is.
+ */
 export const loadSourceMap = (scriptUrl: string, sourceMapURL: string): Effect.Effect<Option.Option<TraceMap>> =>
   Effect.gen(function*() {
     const base = scriptUrlOf(scriptUrl)
     if (sourceMapURL.startsWith("data:")) {
       const text = decodeDataUrl(sourceMapURL)
-      if (text === undefined) return Option.none()
-      return yield* Effect.try(() => new TraceMap(text, base)).pipe(Effect.option)
+      if (text === undefined) {
+        return yield* new SourceMapUnusable({ map: `inline in ${scriptUrl}`, reason: "Malformed", detail: "malformed data: URL" })
+      }
+      return Option.some(yield* parseMap(text, base, `inline in ${scriptUrl}`))
     }
     const mapUrl = yield* Effect.try(() => new URL(sourceMapURL, base)).pipe(Effect.option)
+    // Only local files are read: a map served over HTTP (or a URL that does not parse) is not fetched.
     if (Option.isNone(mapUrl) || mapUrl.value.protocol !== "file:") return Option.none()
     const path = fileURLToPath(mapUrl.value)
-    const text = yield* Effect.tryPromise({
-      try: async () => {
-        const st = await fs.stat(path)
-        if (st.size > maxMapBytes) throw new Error("source map too large")
-        return fs.readFile(path, "utf8")
-      },
-      catch: (e) => e
-    }).pipe(Effect.option)
-    if (Option.isNone(text)) return Option.none()
-    return yield* Effect.try(() => new TraceMap(text.value, mapUrl.value.href)).pipe(Effect.option)
-  })
+    const text = yield* readMapFile(path)
+    return Option.some(yield* parseMap(text, mapUrl.value.href, path))
+  }).pipe(
+    Effect.catchTag("SourceMapUnusable", (e) =>
+      // A map that was never shipped next to the script is not worth a warning; any other failure is.
+      e.reason === "Missing" ? Effect.succeedNone : Effect.as(Effect.logWarning(e.message), Option.none()))
+  )
 
 /** The original sources of a map, resolved to paths or URLs. */
 export const sourcesOf = (map: TraceMap): ReadonlyArray<string | null> => map.resolvedSources

@@ -30,6 +30,29 @@ export class ProcessNotFound extends Schema.TaggedError<ProcessNotFound>()("Proc
   }
 }
 
+/** A file of the process under /proc could not be read for another reason than the process being gone. */
+export class ProcReadFailed extends Schema.TaggedError<ProcReadFailed>()("ProcReadFailed", {
+  pid: Schema.Number,
+  path: Schema.String,
+  operation: Schema.Literal("read", "readdir", "readlink"),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `pid ${this.pid}: cannot ${this.operation} ${this.path}: ${this.detail}`
+  }
+}
+
+/** A source map a script names could not be used: missing, unreadable, too large, or not a source map. */
+export class SourceMapUnusable extends Schema.TaggedError<SourceMapUnusable>()("SourceMapUnusable", {
+  map: Schema.String,
+  reason: Schema.Literal("Missing", "Unreadable", "TooLarge", "Malformed"),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `source map ${this.map}: ${this.detail}; the script is used without it`
+  }
+}
+
 /** The process is not a Node.js process (its executable is named). */
 export class NotNodeProcess extends Schema.TaggedError<NotNodeProcess>()("NotNodeProcess", {
   pid: Schema.Number,
@@ -120,6 +143,7 @@ export class TargetExited extends Schema.TaggedError<TargetExited>()("TargetExit
 
 export type AttachError =
   | ProcessNotFound
+  | ProcReadFailed
   | NotNodeProcess
   | OtherUserProcess
   | NonLoopbackInspector
