@@ -78,7 +78,8 @@ const awaitLogs = (file: string, n: number) =>
   )
 
 describe("dd-agent run (composed agent)", () => {
-  it.scopedLive("tails a file into the embedded intake byte-exact, serves status and metrics, stops cleanly, resumes without resending", () =>
+  // With raw content and with pattern extraction: the restart must resume exactly either way.
+  it.scopedLive.each([false, true])("tails a file into the embedded intake byte-exact, serves status and metrics, stops cleanly, resumes without resending (patterns: %s)", (patterns) =>
     Effect.gen(function*() {
       const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "agent-"))
       const app = Path.join(dir, "app.log")
@@ -87,6 +88,7 @@ describe("dd-agent run (composed agent)", () => {
         "tags: [env:it]",
         "logs_config:",
         "  batch_wait: 0.05",
+        `  pattern_extraction: ${patterns}`,
         "logs:",
         "  - type: file",
         `    path: ${app}`,
@@ -103,7 +105,9 @@ describe("dd-agent run (composed agent)", () => {
         ""
       ].join("\n"))
       const out = Path.join(dir, ".dd-agent", "intake.jsonl")
-      const lines = ["héllo wörld", "  spaced\tline  ", "", "x".repeat(10_000), "with \r inside"]
+      // Lines of one shape, enough for a pattern, among odd ones.
+      const lines = ["héllo wörld", "  spaced\tline  ", "", "x".repeat(10_000), "with \r inside",
+        ...Array.from({ length: 20 }, (_, i) => `GET /items/${i * 37} 200 in ${i % 7} ms user=u${i % 3}`)]
 
       const first = yield* startAgent(dir)
       Fs.appendFileSync(app, lines.map((l) => l + "\n").join(""))
@@ -126,7 +130,7 @@ describe("dd-agent run (composed agent)", () => {
       assert.match(report, /Process resolver: running/)
       assert.match(report, /Dynamic Instrumentation: disabled/)
       const metrics = (yield* get(first.status, "/metrics")).body
-      assert.match(metrics, /dd_agent_logs_sender_logs_acked_total 6\n/)
+      assert.match(metrics, new RegExp(`dd_agent_logs_sender_logs_acked_total ${1 + lines.length}\n`))
       assert.deepStrictEqual(checkOpenMetrics(metrics), [])
 
       // The TCP line input: its bound port is in the status.

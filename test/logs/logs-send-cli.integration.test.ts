@@ -120,27 +120,29 @@ describe("dd-agent logs send (CLI)", () => {
       assert.notInclude(stderr, "WRONG-KEY-123")
     }), { timeout: 90_000 })
 
-  it.scopedLive("reads lines as every input does: CRLF removed, over-long lines cut on character boundaries, bad UTF-8 replaced", () =>
-    Effect.gen(function*() {
-      const dir = yield* tmp
-      const { port, out } = yield* startIntake(dir)
-      const file = Path.join(dir, "in.log")
-      Fs.writeFileSync(file, Buffer.concat([
-        Buffer.from("crlf\r\n"),
-        Buffer.from("€".repeat(100_000) + "\n"),
-        Buffer.from([0x61, 0xff, 0x62, 0x0a]),
-        Buffer.from("last")
-      ]))
-      const send = yield* spawnCli(["logs", "send", "--endpoint", `127.0.0.1:${port}`, "--insecure", "--api-key", "K1", file])
-      const { code, stderr } = yield* send.exited
-      assert.strictEqual(code, 0, stderr)
-      const got = Fs.readFileSync(out, "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { message: string }).message)
-      assert.deepStrictEqual(got.map((m) => m.length), [4, 87_381, 12_619, 3, 4])
-      assert.deepStrictEqual(got, ["crlf", "€".repeat(87_381), "€".repeat(12_619), "a\uFFFDb", "last"])
-    }), { timeout: 90_000 })
+  for (const flags of [[], ["--patterns"]]) {
+    it.scopedLive(`reads lines as every input does: CRLF removed, over-long lines cut on character boundaries, bad UTF-8 replaced ${flags.join(" ")}`, () =>
+      Effect.gen(function*() {
+        const dir = yield* tmp
+        const { port, out } = yield* startIntake(dir)
+        const file = Path.join(dir, "in.log")
+        Fs.writeFileSync(file, Buffer.concat([
+          Buffer.from("crlf\r\n"),
+          Buffer.from("€".repeat(100_000) + "\n"),
+          Buffer.from([0x61, 0xff, 0x62, 0x0a]),
+          Buffer.from("last")
+        ]))
+        const send = yield* spawnCli(["logs", "send", "--endpoint", `127.0.0.1:${port}`, "--insecure", "--api-key", "K1", ...flags, file])
+        const { code, stderr } = yield* send.exited
+        assert.strictEqual(code, 0, stderr)
+        const got = Fs.readFileSync(out, "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { message: string }).message)
+        assert.deepStrictEqual(got.map((m) => m.length), [4, 87_381, 12_619, 3, 4])
+        assert.deepStrictEqual(got, ["crlf", "€".repeat(87_381), "€".repeat(12_619), "a\uFFFDb", "last"])
+      }), { timeout: 90_000 })
+  }
 
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    it.scopedLive(`${signal} while lines are unacknowledged stops at once: non-zero exit and the summary`, () =>
+  for (const [signal, flags] of [["SIGINT", []], ["SIGTERM", []], ["SIGTERM", ["--patterns"]]] as const) {
+    it.scopedLive(`${signal} while lines are unacknowledged stops at once: non-zero exit and the summary ${flags.join(" ")}`, () =>
       Effect.gen(function*() {
         const dir = yield* tmp
         // Acks a minute late: every line stays unacknowledged while the test runs.
@@ -149,7 +151,7 @@ describe("dd-agent logs send (CLI)", () => {
         Fs.writeFileSync(file, Array.from({ length: 5_000 }, (_, i) => `line ${i}`).join("\n") + "\n")
         const send = yield* spawnCli([
           "logs", "send", "--endpoint", `127.0.0.1:${port}`, "--insecure", "--api-key", "K1",
-          "--shutdown-timeout-ms", "600000", file
+          "--shutdown-timeout-ms", "600000", ...flags, file
         ])
         yield* untilWritten(out)
         yield* send.kill(signal)

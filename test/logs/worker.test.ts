@@ -9,7 +9,7 @@ import { summarize } from "../../src/services/logs/Sender.js"
 import { makeStreamWorker, type StreamWorker } from "../../src/services/logs/StreamWorker.js"
 import { config, makeLogs } from "./helpers.js"
 
-const base: SenderConfigInput = {
+const common: SenderConfigInput = {
   batchMaxEntries: 10,
   halfCloseGraceMs: 100,
   machine: { streamLifetimeMs: 60_000, drainTimeoutMs: 5_000, backoffBaseMs: 1_000, backoffMaxMs: 8_000, ackTimeoutMs: 600_000, shutdownTimeoutMs: 10_000 }
@@ -25,7 +25,8 @@ const until = (what: string, cond: () => boolean) =>
     return yield* Effect.dieMessage(`timed out waiting for: ${what}`)
   })
 
-const setup = (input: SenderConfigInput = {}, autoAck = false) =>
+/** A worker on `base` plus `input`, over a fake transport. */
+const setupWith = (base: SenderConfigInput) => (input: SenderConfigInput = {}, autoAck = false) =>
   Effect.gen(function*() {
     const fake = yield* makeFakeTransport({ autoAck })
     const worker = yield* makeStreamWorker(config({ ...base, ...input, machine: { ...base.machine, ...input.machine } })).pipe(Effect.provide(fake.layer))
@@ -45,7 +46,12 @@ const stream = (fake: { streams: ReadonlyArray<FakeStream> }, n: number) =>
   Effect.map(until(`stream ${n} opened`, () => fake.streams.length >= n), () => fake.streams[n - 1]!)
 const dataLogs = (s: FakeStream) => s.batches.filter((b) => b.batchId > 0).flatMap((b) => b.logs.map((l) => l.message))
 
-describe("StreamWorker with the fake transport", () => {
+// Every case runs with raw content and with pattern extraction: rotations, replays and snapshots must carry the
+// patterns and dictionary entries the replayed batches reference.
+describe.each([false, true])("StreamWorker with the fake transport (patterns: %s)", (patternExtraction) => {
+  const base: SenderConfigInput = { ...common, patternExtraction }
+  const setup = setupWith(base)
+
   it.scoped("chunk positions come back as data on the acknowledgement queue once their batches are acknowledged", () =>
     Effect.gen(function*() {
       const fake = yield* makeFakeTransport({ autoAck: false })
@@ -83,6 +89,7 @@ describe("StreamWorker with the fake transport", () => {
       const got = fake.received()
       assert.deepStrictEqual(got.map((g) => [g.message, g.timestamp, g.tags, g.status]), logs.map((l) => [l.content, l.timestamp, l.tags.join(","), l.status]))
       assert.deepStrictEqual(fake.streams.flatMap((s) => s.errors), [])
+      assert.strictEqual(fake.streams[0]!.decoder.stats.patternCount > 0, patternExtraction)
       assert.isTrue(fake.streams[0]!.halfClosed)
       assert.isFalse(fake.streams[0]!.cancelled)
     }))
@@ -158,6 +165,8 @@ describe("StreamWorker with the fake transport", () => {
       assert.deepStrictEqual(s2.batches.map((b) => b.batchId), [0, 1, 2])
       assert.deepStrictEqual(dataLogs(s2), logs.slice(10).map((l) => l.content))
       assert.deepStrictEqual(s2.errors, [])
+      // With patterns, the replayed batches use the pattern batch 1 defined: the snapshot carried it.
+      assert.strictEqual(s2.decoder.stats.patternCount > 0, patternExtraction)
       assert.strictEqual((yield* worker.status).retransmittedBatches, 2)
       s2.ackAll()
       const report = yield* shutdown(worker)
