@@ -116,7 +116,7 @@ describe("Batcher", () => {
 })
 
 describe("Dictionary eviction and the inflight snapshot", () => {
-  it("evicts LRU entries but sends DictEntryDelete only once no unacked batch references them", () => {
+  it("evicts the coldest entries but sends DictEntryDelete only once no unacked batch references them", () => {
     const { dict, batcher } = make({ maxEntries: 1, dictEntries: 2 })
     const tracker = new InflightTracker()
     const msgs = ["a:1", "a:2", "a:3", "a:1"].map((t, i): LogMessage => ({ content: `m${i}`, timestamp: i, tags: [t] }))

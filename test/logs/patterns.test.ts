@@ -186,6 +186,77 @@ describe("PatternContent", () => {
     assert.isAbove(content.table.stats.evictions, 0)
   })
 
+  it("with the default bounds, a stream of unique lines built to fill every table keeps pattern + dictionary state within 8 MiB", () => {
+    const dictionary = new Dictionary()
+    const content = new PatternContent(dictionary)
+    const translator = new Translator(dictionary, content)
+    let seed = 99
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296
+    const pool = (alphabet: string) => Array.from({ length: 1 << 18 }, () => alphabet[Math.floor(rnd() * alphabet.length)]!).join("")
+    const punctuation = pool("!#$%&()*+,-./:;<>?@[]^{|}~")
+    const letters = pool("abcdefghijklmnopqrstuvwxyz")
+    // A random window of a random pool: distinct windows differ (with overwhelming probability).
+    const text = (from: string, n: number) => {
+      const at = Math.floor(rnd() * (from.length - n))
+      return from.slice(at, at + n)
+    }
+    // Each shape: a random 1,800-character punctuation prefix (a long template), 30 lines in batches of 10.
+    // The first batch goes mostly raw while the shape is learned; the next two share their 2,200-letter values,
+    // so every value recurs in a later batch and is admitted to the dictionary.
+    const batchLines = 10
+    let peak = 0
+    for (let shape = 0; shape < 450; shape++) {
+      const prefix = text(punctuation, 1_800)
+      const shared = Array.from({ length: batchLines }, () => text(letters, 2_200))
+      for (let b = 0; b < 3; b++) {
+        for (let l = 0; l < batchLines; l++) {
+          const value = b === 0 ? text(letters, 2_200) : shared[l]!
+          translate(translator, `${prefix} user=${value} n=${shape * 30 + b * batchLines + l}`)
+        }
+        releaseRefs(translator.sealBatch())
+        peak = Math.max(peak, content.stateBytes + dictionary.stats.bytes)
+      }
+    }
+    assert.isAtMost(peak, 8 * 1024 * 1024)
+    // Both tables reached their bounds and evicted.
+    assert.isAbove(content.table.stats.evictions, 0)
+    assert.isAbove(dictionary.stats.evictions, 0)
+    assert.isAbove(peak, 6 * 1024 * 1024, "the stream filled the tables")
+  })
+
+  it("eviction prefers cold entries: a pattern and a dictionary value used in every batch outlive newer one-off ones", () => {
+    // Least-recently-used eviction would drop the hot entries first: they last appeared before the one-offs.
+    const dictionary = new Dictionary({ maxEntries: 8, maxBytes: 1 << 20 })
+    const content = new PatternContent(dictionary, settings({ maxPatterns: 8 }))
+    const translator = new Translator(dictionary, content)
+    const hot = (n: number) => translate(translator, `hot request ${n} served by ${n % 2 === 0 ? "alphahost" : "betahost"} in ${n % 7} ms`)
+    let hotId = 0
+    for (let b = 0; b < 40; b++) {
+      for (let n = 0; n < 3; n++) {
+        const c = hot(b * 3 + n).content
+        if (c._tag === "Structured") hotId = c.patternId
+      }
+      releaseRefs(translator.sealBatch())
+    }
+    const hotValue = dictionary.find("alphahost")
+    assert.isDefined(hotValue)
+    // Then only one-off shapes and values, two per batch, until both tables have evicted several times.
+    for (let b = 0; b < 12; b++) {
+      for (let k = 0; k < 2; k++) {
+        const shape = "=".repeat(b * 2 + k + 1)
+        for (let n = 0; n < 2; n++) translate(translator, `cold${shape}${n} job ${n} done`)
+        dictionary.intern(`one-off-${b}-${k}`, () => {})
+      }
+      releaseRefs(translator.sealBatch())
+    }
+    assert.isAbove(content.table.stats.evictions, 4)
+    assert.isAbove(dictionary.stats.evictions, 4)
+    assert.strictEqual(dictionary.find("alphahost"), hotValue, "the hot value kept its entry")
+    assert.isUndefined(dictionary.find("one-off-0-0"))
+    const again = hot(1_000)
+    assert.deepStrictEqual([again.defines.length, again.content._tag === "Structured" && again.content.patternId], [0, hotId], "the hot pattern is still live")
+  })
+
   it("defaults: patterns, clusters, admission candidates and dictionary together stay within 8 MiB", () => {
     const d = defaultPatternSettings
     const total = d.patterns.maxBytes + d.clusters.maxBytes + d.candidates.maxBytes + defaultDictionaryLimits.maxBytes

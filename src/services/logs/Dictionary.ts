@@ -1,14 +1,16 @@
 /**
- * The sender's string dictionary (tag sets, statuses): ids allocated by the sender, bounded by entry count and
- * by bytes with LRU eviction. An evicted entry leaves the lookup at once (later logs get a fresh id and a fresh
- * define), but its `DictEntryDelete` is released only when no unacknowledged batch references the id, so a
- * replayed batch never meets a deleted id. Ids are never reused. Pure and synchronous: the stream worker's
- * driver fiber owns one instance.
+ * The sender's string dictionary (tag sets, statuses, recurring values): ids allocated by the sender, bounded
+ * by entry count and by bytes. Crossing either bound evicts down to 85 % of it, coldest first (usage score:
+ * batches that used the entry, decayed by the batches since — `StateRef.ts`), never an entry the open batch
+ * references. An evicted entry leaves the lookup at once (later logs get a fresh id and a fresh define), but
+ * its `DictEntryDelete` is released only when no unacknowledged batch references the id, so a replayed batch
+ * never meets a deleted id. Ids are never reused. Pure and synchronous: the stream worker's driver fiber owns
+ * one instance.
  */
 import type { DictEntryDelete } from "./Datum.js"
-import { RefCountedTable, type StateRef } from "./StateRef.js"
+import { RefCountedTable, type StateRef, touch, type Usage } from "./StateRef.js"
 
-export interface DictEntry extends StateRef {
+export interface DictEntry extends StateRef, Usage {
   readonly id: number
   readonly value: string
   /** UTF-8 size of `value`. */
@@ -31,7 +33,6 @@ export interface DictionaryStats {
 }
 
 export class Dictionary extends RefCountedTable<DictEntry, DictEntryDelete> {
-  /** Live entries in LRU order: the first key is the least recently used. */
   private readonly live = new Map<string, DictEntry>()
   private liveBytes = 0
   private nextId = 1
@@ -50,19 +51,18 @@ export class Dictionary extends RefCountedTable<DictEntry, DictEntryDelete> {
   intern(value: string, onDefine: (entry: DictEntry) => void): DictEntry {
     let entry = this.live.get(value)
     if (entry !== undefined) {
-      // Already referenced by the open batch: nothing to update (recency is tracked per batch).
+      // Already referenced by the open batch: nothing to update (usage counts batches).
       if (entry.lastBatch === this.openBatch) return entry
-      // Move to the most-recently-used end.
-      this.live.delete(value)
-      this.live.set(value, entry)
-    } else {
-      entry = { id: this.nextId++, value, bytes: Buffer.byteLength(value), refs: 0, lastBatch: 0, evicted: false, owner: this }
-      this.live.set(value, entry)
-      this.liveBytes += entry.bytes
-      onDefine(entry)
+      touch(entry, this.openBatch)
+      this.reference(entry)
+      return entry
     }
+    entry = { id: this.nextId++, value, bytes: Buffer.byteLength(value), refs: 0, lastBatch: 0, evicted: false, owner: this, uses: 1, lastUse: this.openBatch }
+    this.live.set(value, entry)
+    this.liveBytes += entry.bytes
+    onDefine(entry)
     this.reference(entry)
-    this.evict()
+    if (this.live.size > this.limits.maxEntries || this.liveBytes > this.limits.maxBytes) this.evict()
     return entry
   }
 
@@ -79,15 +79,13 @@ export class Dictionary extends RefCountedTable<DictEntry, DictEntryDelete> {
     return { _tag: "DictEntryDelete", id: e.id }
   }
 
+  /** Evicts down to 85 % of the bounds, so the sort is paid once per many new entries. */
   private evict(): void {
-    if (this.live.size <= this.limits.maxEntries && this.liveBytes <= this.limits.maxBytes) return
-    for (const [value, e] of this.live) {
-      if (this.live.size <= this.limits.maxEntries && this.liveBytes <= this.limits.maxBytes) break
-      // The open batch may still be collecting references to it: keep it until the batch is sealed.
-      if (e.lastBatch === this.openBatch) continue
-      this.live.delete(value)
+    const maxEntries = Math.floor(this.limits.maxEntries * 0.85)
+    const maxBytes = Math.floor(this.limits.maxBytes * 0.85)
+    this.evictColdest(this.live.values(), () => this.live.size <= maxEntries && this.liveBytes <= maxBytes, (e) => {
+      this.live.delete(e.value)
       this.liveBytes -= e.bytes
-      this.retire(e)
-    }
+    })
   }
 }

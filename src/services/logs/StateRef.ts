@@ -14,6 +14,32 @@ export interface StateRef {
   readonly owner: { readonly unreferenced: (entry: StateRef) => void }
 }
 
+/**
+ * How much an entry is used, with no clock: uses decay by half every `usageHalfLife` batches, so an entry
+ * that was hot long ago cools down and a steadily used one stays warm. `uses` is the decayed count as of
+ * batch `lastUse`.
+ */
+export interface Usage {
+  uses: number
+  lastUse: number
+}
+
+/** Batches without use that halve an entry's usage score. */
+export const usageHalfLife = 16
+
+/** Records one use in batch `now`. */
+export const touch = (u: Usage, now: number): void => {
+  if (u.lastUse === now) u.uses++
+  else {
+    u.uses = usageScore(u, now) + 1
+    u.lastUse = now
+  }
+}
+
+/** The usage score in batch `now`: uses decayed by the batches since the last use. */
+export const usageScore = (u: Usage, now: number): number =>
+  u.lastUse === now ? u.uses : u.uses * Math.pow(0.5, (now - u.lastUse) / usageHalfLife)
+
 /** Releases an acknowledged batch's references. */
 export const releaseRefs = (refs: ReadonlyArray<StateRef>): void => {
   for (let i = 0; i < refs.length; i++) {
@@ -53,6 +79,22 @@ export abstract class RefCountedTable<E extends StateRef, D> {
     this.evictionCount++
     if (entry.refs === 0) this.deletes.push(this.deleteOf(entry))
     else this.waiting++
+  }
+
+  /**
+   * Evicts the coldest entries of `live` (lowest usage score first) until `enough()`, never one the open
+   * batch references; `remove` takes an entry out of the owner's lookup.
+   */
+  protected evictColdest(live: Iterable<E & Usage>, enough: () => boolean, remove: (entry: E) => void): void {
+    const now = this.openBatch
+    const candidates: Array<{ readonly e: E; readonly score: number }> = []
+    for (const e of live) if (e.lastBatch !== now) candidates.push({ e, score: usageScore(e, now) })
+    candidates.sort((a, b) => a.score - b.score)
+    for (const { e } of candidates) {
+      if (enough()) break
+      remove(e)
+      this.retire(e)
+    }
   }
 
   /** Closes the open batch: returns the entries it references (to release on acknowledgement). */

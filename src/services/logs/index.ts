@@ -15,7 +15,7 @@ export * from "./StreamDecoder.js"
 // The sender: translation, batching, inflight tracking, the stream worker and its driver.
 /** A log as handed to the sender. */
 export type { LogMessage, SourcePosition } from "./LogMessage.js"
-/** Sender-side string dictionary: bounded LRU whose deletes wait for unacknowledged batches. */
+/** Sender-side string dictionary: bounded, coldest entries evicted first, deletes wait for unacknowledged batches. */
 export * from "./Dictionary.js"
 /** LogMessage → dictionary definitions + log record; content raw or through pattern extraction. */
 export * from "./Translator.js"

@@ -120,6 +120,11 @@ export class PatternContent implements ContentTranslator {
     return this.table.hasDeletes
   }
 
+  /** Accounted memory of the pattern state: live patterns, clusters and dictionary admission candidates. */
+  get stateBytes(): number {
+    return this.table.stats.bytes + this.clusterer.stats.bytes + this.candidateBytes
+  }
+
   /** A dictionary reference for a string already in the dictionary or seen once before; else the string. */
   private stringValue(v: DynamicValue & { readonly _tag: "String" }): DynamicValue {
     const text = v.value

@@ -1,14 +1,14 @@
 /**
  * The sender's live patterns, bounded by count and by bytes. Reaching either limit evicts down to 85 % of it,
- * lowest usage score first (uses divided by one plus the batches since the last use), never a pattern the open
+ * lowest usage score first (uses decayed by the batches since the last use, `StateRef.ts`), never a pattern the open
  * batch references; when only such patterns are left, no new pattern is added (its log goes raw). An evicted pattern leaves at once (later logs of its shape get a new pattern), but its
  * `PatternDelete` waits until no unacknowledged batch references it (`StateRef`). Ids are never reused.
  * Pure and synchronous; the stream worker's driver fiber owns one instance.
  */
 import type { PatternDefine, PatternDelete } from "../Datum.js"
-import { RefCountedTable, type StateRef } from "../StateRef.js"
+import { RefCountedTable, type StateRef, touch, type Usage } from "../StateRef.js"
 
-export interface PatternEntry extends StateRef {
+export interface PatternEntry extends StateRef, Usage {
   readonly define: PatternDefine
   /** `paramCount + 1` literal segments of the template (UTF-16), value i goes between segment i and i + 1. */
   readonly segments: ReadonlyArray<string>
@@ -16,9 +16,6 @@ export interface PatternEntry extends StateRef {
   readonly groups: Int32Array
   /** Accounted memory: template, segments and fixed overhead. */
   readonly bytes: number
-  uses: number
-  /** Batch sequence number of the last use. */
-  lastUse: number
 }
 
 export interface PatternLimits {
@@ -77,8 +74,7 @@ export class PatternTable extends RefCountedTable<PatternEntry, PatternDelete> {
 
   /** Records a use of a live pattern by the open batch. */
   use(entry: PatternEntry): void {
-    entry.uses++
-    entry.lastUse = this.openBatch
+    touch(entry, this.openBatch)
     this.reference(entry)
   }
 
@@ -94,16 +90,9 @@ export class PatternTable extends RefCountedTable<PatternEntry, PatternDelete> {
   private evict(incoming: number): void {
     const targetCount = Math.floor(this.limits.maxPatterns * 0.85)
     const targetBytes = Math.floor(this.limits.maxBytes * 0.85) - incoming
-    const now = this.openBatch
-    const candidates: Array<PatternEntry> = []
-    for (const e of this.live) if (e.lastBatch !== now) candidates.push(e)
-    const score = (e: PatternEntry) => e.uses / (1 + now - e.lastUse)
-    candidates.sort((a, b) => score(a) - score(b))
-    for (const e of candidates) {
-      if (this.live.size <= targetCount && this.liveBytes <= targetBytes) break
+    this.evictColdest(this.live, () => this.live.size <= targetCount && this.liveBytes <= targetBytes, (e) => {
       this.live.delete(e)
       this.liveBytes -= e.bytes
-      this.retire(e)
-    }
+    })
   }
 }
