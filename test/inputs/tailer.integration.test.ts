@@ -2,11 +2,11 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { Chunk, Duration, Effect, Exit, Fiber, Layer, Queue, Scope } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Layer, Queue, Scope, TestClock } from "effect"
 import { type FileInputOptions, runFileInput, type TailEvent, type TailerSettings } from "../../src/layers/inputs/FileTailer.js"
 import { layerRegistryStore, makeRegistryStore, RegistryStore, writeAtomically } from "../../src/layers/inputs/RegistryStore.js"
 import type { InputLine, SourcePosition } from "../../src/services/inputs/InputLine.js"
-import { parseRegistry } from "../../src/services/inputs/Registry.js"
+import { fingerprintOf, parseRegistry } from "../../src/services/inputs/Registry.js"
 
 const fast: TailerSettings = { pollInterval: "20 millis", scanInterval: "50 millis", maxLineBytes: 1024, readChunkBytes: 64, rotationGrace: "100 millis" }
 
@@ -284,6 +284,35 @@ describe("file tailing", () => {
       Fs.writeFileSync(Path.join(dir, "other.tmp-1"), "not ours")
       yield* makeRegistryStore(registry, "1 hour")
       assert.deepStrictEqual(Fs.readdirSync(dir).sort(), ["other.tmp-1"])
+    }))
+
+  it.scoped("registry entries are stamped by the Clock service (TestClock here), not the wall clock", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      yield* TestClock.adjust("5 seconds")
+      const store = yield* makeRegistryStore(Path.join(dir, "registry.json"), "1 hour")
+      store.track("/var/log/a.log", { id: store.newSource(), dev: 1, ino: 2, fingerprint: fingerprintOf(Buffer.from("a\n")), start: 0 })
+      const files = (yield* store.snapshot).files
+      assert.strictEqual(files["/var/log/a.log"]!.updatedAt, 5000)
+    }))
+
+  it.live("a flush in progress and the final flush on close do not overlap: the last state is on disk", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const registry = Path.join(dir, "registry.json")
+      const scope = yield* Scope.make()
+      const store = yield* makeRegistryStore(registry, "1 hour").pipe(Scope.extend(scope))
+      const set = (offset: number) => Effect.sync(() => store.set("/x", { offset, dev: 1, ino: 2, updatedAt: 0 }))
+      // Each round, a second flush with a newer entry starts while the first one is writing.
+      for (let round = 1; round <= 20; round++) {
+        yield* set(2 * round - 1)
+        yield* Effect.all([store.flush, Effect.zipRight(set(2 * round), store.flush)], { concurrency: "unbounded" })
+      }
+      yield* set(41)
+      yield* Effect.all([store.flush, Scope.close(scope, Exit.void)], { concurrency: "unbounded" })
+      const saved = parseRegistry(Fs.readFileSync(registry, "utf8"))
+      assert.strictEqual(saved._tag === "Right" && saved.right.files["/x"]!.offset, 41)
+      assert.deepStrictEqual(Fs.readdirSync(dir), ["registry.json"])
     }))
 
   it.live("a pattern that cannot be expanded and a file that cannot be read are reported, not taken as no input", () =>

@@ -6,8 +6,9 @@
  * crash mid-write leaves the previous registry intact.
  */
 import * as Fs from "node:fs"
+import * as FsP from "node:fs/promises"
 import * as Path from "node:path"
-import { Context, Data, Duration, Effect, Either, Layer, Schedule } from "effect"
+import { Clock, Context, Data, Duration, Effect, Either, Layer, Schedule } from "effect"
 import { AckRanges } from "../../services/inputs/AckRanges.js"
 import type { SourcePosition } from "../../services/inputs/InputLine.js"
 import { emptyRegistry, type Fingerprint, parseRegistry, type RegistryEntry, type RegistryFile } from "../../services/inputs/Registry.js"
@@ -49,36 +50,39 @@ const tmpPrefix = (path: string) => `${Path.basename(path)}.tmp-`
 
 /**
  * Writes `text` to `path` atomically: a temporary file beside it, fsync, rename, fsync of the directory. A
- * failed write removes its temporary file (never a file it did not create).
+ * failed write removes its temporary file (never a file it did not create). Asynchronous (the fsyncs wait on
+ * the disk, not on the event loop) and uninterruptible: once started, a write runs to its end, so a later write
+ * to the same temporary name never overlaps it.
  */
 export const writeAtomically = (path: string, text: string) =>
-  Effect.try({
-    try: () => {
-      Fs.mkdirSync(Path.dirname(path), { recursive: true })
-      const tmp = Path.join(Path.dirname(path), `${tmpPrefix(path)}${process.pid}`)
-      const fd = Fs.openSync(tmp, "w", 0o600)
+  Effect.tryPromise({
+    try: async () => {
+      const dir = Path.dirname(path)
+      await FsP.mkdir(dir, { recursive: true })
+      const tmp = Path.join(dir, `${tmpPrefix(path)}${process.pid}`)
+      const file = await FsP.open(tmp, "w", 0o600)
       try {
         try {
-          Fs.writeSync(fd, text)
-          Fs.fsyncSync(fd)
+          await file.writeFile(text)
+          await file.sync()
         } finally {
-          Fs.closeSync(fd)
+          await file.close()
         }
-        Fs.renameSync(tmp, path)
+        await FsP.rename(tmp, path)
       } catch (e) {
-        Fs.rmSync(tmp, { force: true })
+        await FsP.rm(tmp, { force: true })
         throw e
       }
       // Make the rename itself durable (a power loss right after must not bring the old entry back).
-      const dir = Fs.openSync(Path.dirname(path), "r")
+      const handle = await FsP.open(dir, "r")
       try {
-        Fs.fsyncSync(dir)
+        await handle.sync()
       } finally {
-        Fs.closeSync(dir)
+        await handle.close()
       }
     },
     catch: (cause) => new RegistryError({ path, message: `cannot write registry ${path}: ${(cause as Error).message}`, cause })
-  })
+  }).pipe(Effect.uninterruptible)
 
 /** Removes temporary files a crashed writer left beside the registry (one process owns a registry). */
 const removeStaleTemporaries = (path: string) =>
@@ -101,13 +105,15 @@ export const makeRegistryStore = (path: string, flushInterval: Duration.Duration
       if (Either.isRight(parsed)) state = { ...parsed.right.files }
       else {
         // Keep the unreadable file for inspection and start fresh rather than refuse to run.
-        const aside = `${path}.corrupt-${Date.now()}`
+        const aside = `${path}.corrupt-${yield* Clock.currentTimeMillis}`
         Fs.renameSync(path, aside)
         yield* Effect.logWarning("offset registry unreadable; starting with an empty one").pipe(
           Effect.annotateLogs({ registry: path, movedTo: aside, problem: parsed.left })
         )
       }
     }
+    // Entries are stamped from the Clock service (TestClock in tests), read synchronously by track/acknowledge.
+    const clock = yield* Effect.clock
     let dirty = false
     const write = (file: string, entry: RegistryEntry) => {
       state[file] = entry
@@ -122,7 +128,7 @@ export const makeRegistryStore = (path: string, flushInterval: Duration.Duration
       dev: s.dev,
       ino: s.ino,
       fingerprint: s.fingerprint,
-      updatedAt: Date.now()
+      updatedAt: clock.unsafeCurrentTimeMillis()
     })
     const track = (path: string, source: FileSource) => {
       const known = sources.get(source.id)
@@ -148,19 +154,22 @@ export const makeRegistryStore = (path: string, flushInterval: Duration.Duration
       }
     }
     const snapshot = (): RegistryFile => ({ ...emptyRegistry, files: { ...state } })
-    const flush = Effect.suspend(() => {
+    // One write at a time: the final flush on close waits for a periodic one in progress, then writes what
+    // changed since.
+    const oneWriter = yield* Effect.makeSemaphore(1)
+    const flush = oneWriter.withPermits(1)(Effect.suspend(() => {
       if (!dirty) return Effect.void
       dirty = false
       // A failed write leaves the registry dirty, so the next flush retries it.
       return writeAtomically(path, JSON.stringify(snapshot()) + "\n").pipe(Effect.tapError(() => Effect.sync(() => { dirty = true })))
-    })
+    }))
     yield* flush.pipe(
       Effect.catchAll((e) => Effect.logWarning(e.message)),
       Effect.repeat(Schedule.spaced(flushInterval)),
       Effect.interruptible,
       Effect.forkScoped
     )
-    // The final write on close (writes are synchronous, so it never interleaves with the periodic one).
+    // The final write on close.
     yield* Effect.addFinalizer(() => flush.pipe(Effect.catchAll((e) => Effect.logError(e.message))))
     return RegistryStore.of({
       get: (file) => state[file],
