@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Redacted } from "effect"
-import { channelOptions, requestMetadata } from "../../src/layers/logs/GrpcStreamTransport.js"
+import { Effect, Redacted, TestServices } from "effect"
+import { channelOptions, makeGrpcStreamTransport, requestMetadata } from "../../src/layers/logs/GrpcStreamTransport.js"
 
 const options = { host: "intake.example", port: 443, apiKey: Redacted.make("s3cr3t"), insecure: false, encoding: "zstd" as const }
 
@@ -19,4 +19,16 @@ describe("GrpcStreamTransport settings", () => {
     assert.notInclude(String(options.apiKey), "s3cr3t")
     assert.notInclude(JSON.stringify(options), "s3cr3t")
   })
+
+  it.scoped("the connect deadline comes from the Effect clock: at TestClock's epoch a 60 s timeout has long passed", () =>
+    Effect.gen(function*() {
+      // Nothing listens on port 1; a wall-clock deadline would keep retrying for 60 s.
+      const transport = yield* makeGrpcStreamTransport({ ...options, host: "127.0.0.1", port: 1, insecure: true, connectTimeoutMs: 60_000 })
+      const failure = yield* Effect.raceFirst(
+        transport.open({ onAck: () => {} }).pipe(Effect.scoped, Effect.flip),
+        TestServices.provideLive(Effect.sleep("5 seconds")).pipe(Effect.zipRight(Effect.dieMessage("the deadline did not follow the clock")))
+      )
+      assert.strictEqual(failure.code, 14)
+      assert.include(failure.details, "connect to 127.0.0.1:1")
+    }))
 })

@@ -4,7 +4,7 @@
  * `open`, whose release cancels the call unless it already finished — nothing else ever closes it.
  */
 import * as grpc from "@grpc/grpc-js"
-import { Deferred, Effect, Exit, Layer, Redacted } from "effect"
+import { Clock, Deferred, Effect, Exit, Layer, Redacted } from "effect"
 import type { ContentEncoding } from "../../services/logs/ContentEncoding.js"
 import { GrpcCode, StreamFailure } from "../../services/logs/errors.js"
 import { type StreamEnd, type StreamSession, StreamTransport } from "../../services/logs/StreamTransport.js"
@@ -85,9 +85,10 @@ export const makeGrpcStreamTransport = (o: GrpcTransportOptions) =>
 
     const open: StreamTransport["Type"]["open"] = (handlers) =>
       Effect.gen(function*() {
-        // Wait outside acquire, so shutdown can interrupt it.
+        // Wait outside acquire, so shutdown can interrupt it. grpc-js takes the deadline as a wall-clock time.
+        const deadline = (yield* Clock.currentTimeMillis) + connectTimeoutMs
         yield* Effect.async<void, StreamFailure>((resume) => {
-          client.waitForReady(Date.now() + connectTimeoutMs, (err) =>
+          client.waitForReady(deadline, (err) =>
             resume(err ? Effect.fail(new StreamFailure({ code: GrpcCode.UNAVAILABLE, details: `connect to ${target}: ${err.message}` })) : Effect.void))
         })
         const ended = yield* Deferred.make<StreamEnd>()
