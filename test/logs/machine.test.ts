@@ -293,6 +293,70 @@ describe("StreamWorkerMachine", () => {
     assert.deepStrictEqual(run(end.state, fire(failed.state, "backoff"), { _tag: "StreamOpened", streamId: 2 }).commands, [])
   })
 
+  it("an offered chunk is held and accepted at once while the tracker has room; room is then unknown until reported", () => {
+    const { state, commands } = run(initialState(1), { _tag: "Offered" })
+    assert.deepStrictEqual(tags(commands), ["Hold", "Accept"])
+    assert.deepStrictEqual([state.held, state.room], [0, "unknown"])
+    // A second chunk offered before the driver reports the room waits, however many there are.
+    const waiting = run(state, { _tag: "Offered" }, { _tag: "Offered" })
+    assert.deepStrictEqual(tags(waiting.commands), ["Hold", "Hold"])
+    assert.strictEqual(waiting.state.held, 2)
+  })
+
+  it("each report of free room accepts exactly one held chunk; a full tracker holds them all", () => {
+    const full = run(initialState(1), { _tag: "Room", free: false }, { _tag: "Offered" }, { _tag: "Offered" })
+    assert.deepStrictEqual(tags(full.commands), ["InputFull", "Hold", "Hold"])
+    const one = run(full.state, { _tag: "Room", free: true })
+    assert.deepStrictEqual(tags(one.commands), ["Accept"])
+    assert.deepStrictEqual([one.state.held, one.state.room], [1, "unknown"])
+    // The accepted chunk filled the tracker: the next chunk waits for acks to free room.
+    const refilled = run(one.state, { _tag: "Room", free: false })
+    assert.deepStrictEqual(tags(refilled.commands), ["InputFull"])
+    const two = run(refilled.state, { _tag: "Room", free: true })
+    assert.deepStrictEqual(tags(two.commands), ["Accept"])
+    assert.strictEqual(two.state.held, 0)
+  })
+
+  it("the tracker filling up is counted once, not once per report", () => {
+    const { commands } = run(initialState(1), { _tag: "Room", free: false }, { _tag: "Room", free: false }, { _tag: "Offered" })
+    assert.deepStrictEqual(tags(commands), ["InputFull", "Hold"])
+  })
+
+  it("shutdown with nothing held seals the input at once; done once the sealed batch is acknowledged", () => {
+    const a = active(0)
+    const stop = run(a.state, { _tag: "Shutdown" })
+    assert.deepStrictEqual(tags(stop.commands), ["SealInput", "StartTimer"])
+    assert.deepStrictEqual([stop.state.intake, stop.state.stopping], ["sealed", true])
+    const sealed = run(stop.state, { _tag: "Queued", count: 1 }, { _tag: "InputClosed" })
+    assert.notInclude(tags(sealed.commands), "Done")
+    const end = run(sealed.state, { _tag: "Ack", streamId: 1, batchId: 0, ok: true }, { _tag: "Ack", streamId: 1, batchId: 1, ok: true })
+    assert.deepStrictEqual(end.commands.at(-1), { _tag: "Done", reason: "drained" })
+    assert.strictEqual(end.state.done, "drained")
+  })
+
+  it("shutdown closes the intake: later offers are refused, held chunks still go in as room allows, then the input is sealed", () => {
+    const a = active(0)
+    const full = run(a.state, { _tag: "Room", free: false }, { _tag: "Offered" })
+    const stop = run(full.state, { _tag: "Shutdown" })
+    assert.notInclude(tags(stop.commands), "SealInput", "a held chunk is still to come")
+    assert.strictEqual(stop.state.intake, "closing")
+    assert.deepStrictEqual(tags(run(stop.state, { _tag: "Offered" }).commands), ["Refuse"])
+    assert.deepStrictEqual(tags(run(stop.state, { _tag: "Shutdown" }).commands), [], "a second stop changes nothing")
+    const room = run(stop.state, { _tag: "Room", free: true })
+    assert.deepStrictEqual(tags(room.commands), ["Accept", "SealInput"])
+    assert.deepStrictEqual([room.state.held, room.state.intake], [0, "sealed"])
+  })
+
+  it("a stopped worker refuses every offer; abort with chunks held ends at once", () => {
+    const full = run(active(1).state, { _tag: "Room", free: false }, { _tag: "Offered" })
+    const aborted = run(full.state, { _tag: "Abort" })
+    assert.deepStrictEqual(aborted.commands.at(-1), { _tag: "Done", reason: "aborted" })
+    assert.notInclude(tags(aborted.commands), "Accept")
+    assert.deepStrictEqual([aborted.state.phase, aborted.state.done, aborted.state.held], ["stopped", "aborted", 1])
+    assert.deepStrictEqual(run(aborted.state, { _tag: "Offered" }).commands, [{ _tag: "Refuse" }])
+    assert.deepStrictEqual(run(aborted.state, { _tag: "Room", free: true }).commands, [])
+  })
+
   it("the same seed and events give the same decisions (deterministic)", () => {
     const events: Array<Event> = [{ _tag: "Start" }, { _tag: "StreamFailed", streamId: 1, problem: transient }]
     assert.deepStrictEqual(run(initialState(9), ...events), run(initialState(9), ...events))

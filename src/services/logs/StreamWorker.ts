@@ -1,72 +1,41 @@
 /**
- * The stream worker's driver: one fiber owns the translator, batcher, inflight tracker and the reducer state,
- * feeds the reducer (`StreamWorkerMachine.step`) its events and performs the commands it returns. Streams run
- * in a FiberMap keyed by stream id and timers in a FiberMap keyed by kind, all inside the worker's scope; a
- * stream's call is owned by that stream's own scope, so it is closed exactly once whatever happens.
- * Producers hand over chunks of logs through a bounded queue; the driver takes input only while the
- * inflight tracker has room, which is the backpressure towards producers.
+ * The stream worker's driver. Everything that happens to a worker is a message in one mailbox — a producer's
+ * chunk of logs, an acknowledgement, a stream opening or ending, a timer firing, stop, abort — and one fiber
+ * takes them in order, turns each into an event for the reducer (`StreamWorkerMachine.step`) and performs the
+ * commands it returns. The reducer decides everything (streams, timers, input, stop); the fiber owns the data
+ * the decisions are about: the held input, the batcher (translator, dictionary), the inflight tracker and the
+ * open streams. After every turn it publishes the worker's status, which callers wait on.
+ *
+ * The mailbox needs no capacity of its own: each producer has at most one chunk in it (an offer waits until
+ * its chunk is taken), a stream at most one acknowledgement more than it was sent batches, and each timer and
+ * stream fires once. Streams run in a FiberMap keyed by stream id and timers in a FiberMap keyed by kind, all
+ * in the worker's scope; a stream's call is owned by that stream's own scope, so it is closed exactly once.
  */
-import { Cause, Chunk, Clock, Deferred, Effect, FiberMap, Metric, Option, Queue, Random, type Scope } from "effect"
+import { Cause, Chunk, Clock, Deferred, Effect, FiberMap, Mailbox, Metric, Queue, Random, type Scope, type Stream, SubscriptionRef } from "effect"
 import { encodeBatchData } from "./BatchCodec.js"
 import { Batcher } from "./Batcher.js"
 import { Dictionary } from "./Dictionary.js"
+import { HeldInput, type OfferedChunk } from "./HeldInput.js"
 import { InflightTracker } from "./InflightTracker.js"
 import type { LogMessage, SourcePosition } from "./LogMessage.js"
 import * as M from "./metrics.js"
 import { PatternContent } from "./patterns/PatternContent.js"
 import type { Payload } from "./Payload.js"
 import type { SenderConfig } from "./SenderConfig.js"
-import { classifyStatus, GrpcCode, type LogRejected, SenderStopped, type StreamFailure } from "./errors.js"
-import {
-  type Command,
-  type DoneReason,
-  type Event,
-  initialState,
-  type MachineState,
-  type Phase,
-  step,
-  type StreamProblem,
-  type TimerKind
-} from "./StreamWorkerMachine.js"
+import { classifyStatus, GrpcCode, SenderStopped, type StreamFailure } from "./errors.js"
+import { type Command, type Event, initialState, type MachineState, step, type StreamProblem, type TimerKind } from "./StreamWorkerMachine.js"
+import { emptyCounters, type WorkerReport, type WorkerStatus } from "./StreamWorkerState.js"
 import { releaseRefs } from "./StateRef.js"
 import { type StreamEnd, type StreamSession, StreamTransport } from "./StreamTransport.js"
 import { rawContent, Translator } from "./Translator.js"
 
-export interface WorkerStatus {
-  readonly worker: number
-  readonly phase: Phase
-  readonly streamId: number
-  readonly logsAccepted: number
-  readonly logsAcked: number
-  readonly logsRejected: number
-  readonly batchesAcked: number
-  readonly bytesOnWire: number
-  readonly inflightPayloads: number
-  readonly inflightBytes: number
-  readonly dictionaryEntries: number
-  readonly retransmittedBatches: number
-  readonly rotations: number
-  readonly problem: StreamProblem | undefined
-  /** Unix ms when `problem` happened. */
-  readonly problemAt: number | undefined
-  readonly lastRejection: LogRejected | undefined
-}
-
-/** What became of every log handed to a worker: `acked + unacked + rejected` equals the logs offered. */
-export interface WorkerReport {
-  readonly worker: number
-  readonly acked: number
-  readonly unacked: number
-  readonly rejected: number
-  readonly reason: DoneReason
-  readonly problem: StreamProblem | undefined
-}
+export type { WorkerReport, WorkerStatus } from "./StreamWorkerState.js"
 
 export interface StreamWorker {
-  /** Hands over logs; waits while the worker is full; fails once shutdown has begun. */
   /**
-   * Hands over a chunk of logs; waits while the worker is full; fails once shutdown has begun. The chunk's
-   * `position`, if given, is reported on the acknowledgement queue once all its logs are settled.
+   * Hands over a chunk of logs; waits while the worker holds as many as it buffers and the inflight tracker is
+   * full; fails once shutdown has begun. The chunk's `position`, if given, is reported on the acknowledgement
+   * queue once all its logs are settled.
    */
   readonly offer: (logs: ReadonlyArray<LogMessage>, position?: SourcePosition) => Effect.Effect<void, SenderStopped>
   /**
@@ -80,13 +49,22 @@ export interface StreamWorker {
    */
   readonly abort: Effect.Effect<WorkerReport>
   readonly status: Effect.Effect<WorkerStatus>
+  /** The status now and after every turn of the driver: wait on it for a condition instead of polling. */
+  readonly changes: Stream.Stream<WorkerStatus>
 }
 
-type DriverEvent = Event | { readonly _tag: "FlushDue" } | { readonly _tag: "StopRequested" } | { readonly _tag: "AbortRequested" }
+/** What the driver takes from its mailbox: reducer events, and the two that carry data or concern the batcher. */
+type Message =
+  | Extract<Event, { readonly _tag: "StreamOpened" | "StreamFailed" | "Ack" | "Timer" | "Shutdown" | "Abort" }>
+  | { readonly _tag: "Logs"; readonly chunk: OfferedChunk }
+  /** The open batch waited `batchMaxWaitMs`: seal it. */
+  | { readonly _tag: "FlushDue" }
 
 interface LiveStream {
   readonly session: StreamSession
   readonly halfClose: Deferred.Deferred<void>
+  /** Batches written, the snapshot included: the stream is owed no more acknowledgements than this. */
+  readonly written: { n: number }
 }
 
 const problemOf = (end: StreamEnd): StreamProblem => ({
@@ -96,12 +74,6 @@ const problemOf = (end: StreamEnd): StreamProblem => ({
 })
 
 const problemOfFailure = (f: StreamFailure): StreamProblem => ({ failureClass: f.failureClass, code: f.code, message: f.details })
-
-/** A chunk of logs waiting for the driver, with where it came from. */
-interface InputChunk {
-  readonly logs: ReadonlyArray<LogMessage>
-  readonly position: SourcePosition | undefined
-}
 
 /**
  * `acknowledged` receives the positions of settled chunks, in the order they settle (bounded: the driver waits
@@ -115,10 +87,7 @@ export const makeStreamWorker = (
   Effect.gen(function*() {
     const transport = yield* StreamTransport
     const seed = yield* Random.nextIntBetween(0, 2 ** 31 - 1)
-    const signals = yield* Effect.acquireRelease(Queue.unbounded<DriverEvent>(), Queue.shutdown)
-    const input = yield* Effect.acquireRelease(Queue.bounded<InputChunk>(config.inputQueueChunks), Queue.shutdown)
-    const bell = yield* Queue.sliding<void>(1)
-    const stopRequested = yield* Deferred.make<void>()
+    const mailbox = yield* Mailbox.make<Message>()
     const done = yield* Deferred.make<WorkerReport>()
     const streams = yield* FiberMap.make<number>()
     const timers = yield* FiberMap.make<TimerKind | "flush">()
@@ -135,43 +104,54 @@ export const makeStreamWorker = (
       new Translator(dictionary, config.patternExtraction ? new PatternContent(dictionary) : rawContent)
     )
     const tracker = new InflightTracker(config.inflight)
-
+    const held = new HeldInput(config.inputQueueChunks)
+    const counters = emptyCounters()
+    /** The reducer's state: replaced by each `step`, read by the status. */
     let state: MachineState = initialState(seed)
-    let stopping = false
-    let inputClosed = false
-    let finished: DoneReason | undefined
-    let lastSentSeq = 0
-    const counters = {
-      logsAccepted: 0,
-      logsAcked: 0,
-      logsRejected: 0,
-      batchesAcked: 0,
-      bytesOnWire: 0,
-      retransmittedBatches: 0,
-      rotations: 0
-    }
-    let stopFlag = false
-    let lastRejection: LogRejected | undefined
-    let problem: StreamProblem | undefined
-    /** Unix ms of the last problem (status reports when it happened). */
-    let problemAt: number | undefined
-    let wasFull = false
 
-    /** Safe from any callback: the queues are unbounded / sliding, so the offer cannot block or fail. */
-    const signal = (e: DriverEvent): void => {
-      Queue.unsafeOffer(signals, e)
-      Queue.unsafeOffer(bell, undefined)
+    const statusNow = (): WorkerStatus => ({
+      worker,
+      phase: state.phase,
+      streamId: state.streamId,
+      stopping: state.stopping,
+      logsAccepted: counters.logsAccepted,
+      logsAcked: counters.logsAcked,
+      logsRejected: counters.logsRejected,
+      batchesSent: counters.batchesSent,
+      batchesAcked: counters.batchesAcked,
+      bytesOnWire: counters.bytesOnWire,
+      heldChunks: held.size,
+      inflightPayloads: tracker.count,
+      inflightBytes: tracker.bytes,
+      dictionaryEntries: dictionary.stats.entries,
+      retransmittedBatches: counters.retransmittedBatches,
+      rotations: counters.rotations,
+      problem: counters.problem,
+      problemAt: counters.problemAt,
+      lastRejection: counters.lastRejection
+    })
+    const status = yield* SubscriptionRef.make(statusNow())
+
+    /** From any fiber or callback: never waits; false only once the worker has ended (nothing is owed then). */
+    const post = (m: Message): void => {
+      mailbox.unsafeOffer(m)
     }
+    const stopped = () => new SenderStopped({ message: `worker ${worker} is shutting down and takes no more logs` })
 
     const runStream = (streamId: number) =>
       Effect.gen(function*() {
         const halfClose = yield* Deferred.make<void>()
+        const written = { n: 0 }
+        let acks = 0
         const session = yield* transport.open({
-          onAck: (batchId, status) => signal({ _tag: "Ack", streamId, batchId, ok: status === 1 })
+          // One acknowledgement beyond what was written is enough for the reducer to abandon the stream.
+          onAck: (batchId, status) => {
+            if (++acks <= written.n + 1) post({ _tag: "Ack", streamId, batchId, ok: status === 1 })
+          }
         })
-        live.set(streamId, { session, halfClose })
+        live.set(streamId, { session, halfClose, written })
         yield* Effect.addFinalizer(() => Effect.sync(() => live.delete(streamId)))
-        signal({ _tag: "StreamOpened", streamId })
+        post({ _tag: "StreamOpened", streamId })
         const afterHalfClose = Deferred.await(halfClose).pipe(
           Effect.zipRight(Effect.sync(() => session.halfClose())),
           Effect.zipRight(Effect.timeoutTo(session.ended, {
@@ -181,20 +161,26 @@ export const makeStreamWorker = (
           }))
         )
         const end = yield* Effect.raceFirst(session.ended, afterHalfClose)
-        signal({ _tag: "StreamFailed", streamId, problem: problemOf(end) })
+        post({ _tag: "StreamFailed", streamId, problem: problemOf(end) })
       }).pipe(
         Effect.scoped,
-        Effect.catchAll((f) => Effect.sync(() => signal({ _tag: "StreamFailed", streamId, problem: problemOfFailure(f) })))
+        Effect.catchAll((f) => Effect.sync(() => post({ _tag: "StreamFailed", streamId, problem: problemOfFailure(f) })))
       )
+
+    const write = (s: LiveStream, batchId: number, data: Uint8Array): void => {
+      s.session.send(batchId, data)
+      s.written.n++
+      counters.bytesOnWire += data.length
+    }
 
     const send = (streamId: number, batchId: number, p: Payload) => {
       const s = live.get(streamId)
       // No session means the stream already ended; its failure event is queued and will rewind.
       if (s === undefined) return Effect.void
-      s.session.send(batchId, p.data)
-      counters.bytesOnWire += p.data.length
-      const retransmit = p.seq <= lastSentSeq
-      if (!retransmit) lastSentSeq = p.seq
+      write(s, batchId, p.data)
+      counters.batchesSent++
+      const retransmit = p.seq <= counters.lastSentSeq
+      if (!retransmit) counters.lastSentSeq = p.seq
       else counters.retransmittedBatches++
       return Effect.all([
         Metric.increment(M.batchesSent),
@@ -205,7 +191,52 @@ export const makeStreamWorker = (
       ], { discard: true })
     }
 
-    const perform = (c: Command): Effect.Effect<void> => {
+    /** Reports settled positions (the bounded queue's wait is the backpressure on the driver). */
+    const report = (positions: ReadonlyArray<SourcePosition>): Effect.Effect<void> =>
+      acknowledged === undefined ? Effect.void : Queue.offerAll(acknowledged, positions).pipe(Effect.asVoid)
+
+    /** Moves sealed payloads into the tracker; returns how many. */
+    const queueSealed = (): number => {
+      const sealed = batcher.takeSealed()
+      for (const p of sealed) tracker.append(p)
+      return sealed.length
+    }
+
+    const armFlush = (): Effect.Effect<void> =>
+      batcher.isEmpty ? Effect.void : FiberMap.run(timers, "flush", Effect.sleep(config.batchMaxWaitMs).pipe(
+        Effect.zipRight(Effect.sync(() => post({ _tag: "FlushDue" })))
+      ), { onlyIfMissing: true }).pipe(Effect.asVoid)
+
+    /** Batches a chunk; what it seals is reported to the reducer through `followUps`. */
+    const accept = ({ logs, position }: OfferedChunk, followUps: Array<Event>): Effect.Effect<void> => {
+      let rejected = 0
+      for (let i = 0; i < logs.length; i++) {
+        const r = batcher.add(logs[i]!)
+        if (r !== undefined) {
+          rejected++
+          counters.lastRejection = r
+        }
+      }
+      if (position !== undefined) batcher.markPosition(position)
+      counters.logsAccepted += logs.length - rejected
+      counters.logsRejected += rejected
+      const queued = queueSealed()
+      if (queued > 0) followUps.push({ _tag: "Queued", count: queued })
+      const last = counters.lastRejection
+      const rejections = rejected === 0 || last === undefined ? Effect.void : Effect.zipRight(
+        Metric.incrementBy(Metric.tagged(M.logsRejected, "reason", last.reason), rejected),
+        Effect.logWarning("logs rejected", { count: rejected, last: last.message })
+      )
+      const settled = batcher.takeSettled()
+      return Effect.zipRight(rejections, Effect.zipRight(settled.length === 0 ? Effect.void : report(settled), armFlush()))
+    }
+
+    /**
+     * Performs one command. `offered` is the chunk of the `Offered` event being applied (the only event whose
+     * commands concern it); events that result from the work (what was queued, the input's end) go to
+     * `followUps`, applied once every command of this step is done.
+     */
+    const perform = (c: Command, offered: OfferedChunk | undefined, followUps: Array<Event>): Effect.Effect<void> => {
       switch (c._tag) {
         case "Open":
           return FiberMap.run(streams, c.streamId, runStream(c.streamId)).pipe(Effect.asVoid)
@@ -217,9 +248,7 @@ export const makeStreamWorker = (
         case "SendSnapshot": {
           const s = live.get(c.streamId)
           if (s === undefined) return Effect.void
-          const encoded = encodeBatchData(tracker.snapshot(), config.encoding, config.compressionLevel)
-          s.session.send(0, encoded.data)
-          counters.bytesOnWire += encoded.data.length
+          write(s, 0, encodeBatchData(tracker.snapshot(), config.encoding, config.compressionLevel).data)
           return Metric.increment(M.snapshotsSent)
         }
         case "Send": {
@@ -240,7 +269,7 @@ export const makeStreamWorker = (
           return Effect.void
         case "StartTimer": {
           const fire = Effect.sleep(c.delayMs).pipe(
-            Effect.zipRight(Effect.sync(() => signal({ _tag: "Timer", timer: c.timer, token: c.token })))
+            Effect.zipRight(Effect.sync(() => post({ _tag: "Timer", timer: c.timer, token: c.token })))
           )
           const run = FiberMap.run(timers, c.timer, fire).pipe(Effect.asVoid)
           return c.timer === "backoff" ? Effect.zipRight(Metric.incrementBy(M.backoffMillis, c.delayMs), run) : run
@@ -251,9 +280,9 @@ export const makeStreamWorker = (
           counters.rotations++
           return Metric.increment(Metric.tagged(M.rotations, "reason", c.reason))
         case "Problem":
-          problem = c.problem
+          counters.problem = c.problem
           return Effect.all([
-            Effect.map(Clock.currentTimeMillis, (now) => { problemAt = now }),
+            Effect.map(Clock.currentTimeMillis, (now) => { counters.problemAt = now }),
             Metric.increment(Metric.tagged(M.streamErrors, "class", c.problem.failureClass)),
             (c.terminal ? Effect.logError : Effect.logWarning)("logs stream failed", {
               class: c.problem.failureClass,
@@ -263,156 +292,118 @@ export const makeStreamWorker = (
             })
           ], { discard: true })
         case "Done":
-          finished = c.reason
           return Effect.void
-      }
-    }
-
-    const dispatch = (e: Event): Effect.Effect<void> => {
-      const before = state.phase
-      const [next, commands] = step(config.machine, state, e)
-      state = next
-      const transition = before === next.phase
-        ? Effect.void
-        : Metric.increment(Metric.tagged(Metric.tagged(M.stateTransitions, "from", before), "to", next.phase))
-      return commands.length === 0
-        ? transition
-        : Effect.zipRight(transition, Effect.forEach(commands, perform, { discard: true }))
-    }
-
-    const queueSealed = (): Effect.Effect<void> => {
-      const sealed = batcher.takeSealed()
-      if (sealed.length === 0) return Effect.void
-      for (const p of sealed) tracker.append(p)
-      return dispatch({ _tag: "Queued", count: sealed.length })
-    }
-
-    const armFlush = (): Effect.Effect<void> =>
-      batcher.isEmpty ? Effect.void : FiberMap.run(timers, "flush", Effect.sleep(config.batchMaxWaitMs).pipe(
-        Effect.zipRight(Effect.sync(() => signal({ _tag: "FlushDue" })))
-      ), { onlyIfMissing: true }).pipe(Effect.asVoid)
-
-    /** Reports settled positions (the bounded queue's wait is the backpressure on the driver). */
-    const report = (positions: ReadonlyArray<SourcePosition>): Effect.Effect<void> =>
-      acknowledged === undefined ? Effect.void : Queue.offerAll(acknowledged, positions).pipe(Effect.asVoid)
-
-    const accept = ({ logs, position }: InputChunk): Effect.Effect<void> => {
-      let rejected = 0
-      for (let i = 0; i < logs.length; i++) {
-        const r = batcher.add(logs[i]!)
-        if (r !== undefined) {
-          rejected++
-          lastRejection = r
+        case "Hold":
+          if (offered === undefined) return Effect.dieMessage("reducer held a chunk nobody offered")
+          held.hold(offered)
+          return Effect.void
+        case "Refuse":
+          if (offered === undefined) return Effect.dieMessage("reducer refused a chunk nobody offered")
+          return Deferred.fail(offered.taken, stopped()).pipe(Effect.asVoid)
+        case "Accept": {
+          const chunk = held.take()
+          return chunk === undefined ? Effect.dieMessage("reducer accepted more chunks than are held") : accept(chunk, followUps)
         }
-      }
-      if (position !== undefined) batcher.markPosition(position)
-      counters.logsAccepted += logs.length - rejected
-      counters.logsRejected += rejected
-      const rejections = rejected === 0 ? Effect.void : Effect.zipRight(
-        Metric.incrementBy(Metric.tagged(M.logsRejected, "reason", lastRejection!.reason), rejected),
-        Effect.logWarning("logs rejected", { count: rejected, last: lastRejection!.message })
-      )
-      const settled = batcher.takeSettled()
-      return Effect.zipRight(
-        rejections,
-        Effect.zipRight(settled.length === 0 ? Effect.void : report(settled), Effect.zipRight(queueSealed(), armFlush()))
-      )
-    }
-
-    const handle = (e: DriverEvent): Effect.Effect<void> => {
-      switch (e._tag) {
-        case "FlushDue":
+        case "SealInput": {
           batcher.flush()
-          return queueSealed()
-        case "StopRequested":
-          stopping = true
-          return dispatch({ _tag: "Shutdown" })
-        case "AbortRequested":
-          stopping = true
-          return dispatch({ _tag: "Abort" })
-        default:
-          return dispatch(e)
+          const queued = queueSealed()
+          if (queued > 0) followUps.push({ _tag: "Queued", count: queued })
+          followUps.push({ _tag: "InputClosed" })
+          return FiberMap.remove(timers, "flush")
+        }
+        case "InputFull":
+          return Metric.increment(M.inflightFull)
       }
     }
 
-    const gauges = Effect.suspend(() =>
+    /** Applies one event: the reducer's step, then its commands, then the events they produced. */
+    const dispatch = (e: Event, offered?: OfferedChunk): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const before = state.phase
+        const [next, commands] = step(config.machine, state, e)
+        state = next
+        const transition = before === next.phase
+          ? Effect.void
+          : Metric.increment(Metric.tagged(Metric.tagged(M.stateTransitions, "from", before), "to", next.phase))
+        if (commands.length === 0) return transition
+        const followUps: Array<Event> = []
+        return transition.pipe(
+          Effect.zipRight(Effect.forEach(commands, (c) => perform(c, offered, followUps), { discard: true })),
+          Effect.zipRight(Effect.suspend(() => Effect.forEach(followUps, (f) => dispatch(f), { discard: true })))
+        )
+      })
+
+    /** Tells the reducer the tracker's room whenever it does not know it (each report may accept a chunk). */
+    const reportRoom: Effect.Effect<void> = Effect.suspend(() => {
+      const free = tracker.hasSpace
+      if (state.phase === "stopped" || state.room === (free ? "free" : "full")) return Effect.void
+      return Effect.zipRight(dispatch({ _tag: "Room", free }), reportRoom)
+    })
+
+    const handle = (m: Message): Effect.Effect<void> => {
+      switch (m._tag) {
+        case "Logs":
+          return Effect.zipRight(dispatch({ _tag: "Offered" }, m.chunk), reportRoom)
+        case "FlushDue": {
+          batcher.flush()
+          const queued = queueSealed()
+          return queued === 0 ? Effect.void : Effect.zipRight(dispatch({ _tag: "Queued", count: queued }), reportRoom)
+        }
+        default:
+          return Effect.zipRight(dispatch(m), reportRoom)
+      }
+    }
+
+    const publish = Effect.suspend(() =>
       Effect.all([
+        SubscriptionRef.set(status, statusNow()),
         Metric.set(M.inflightPayloads, tracker.count),
         Metric.set(M.inflightBytes, tracker.bytes),
         Metric.set(M.dictionarySize, dictionary.stats.entries)
       ], { discard: true })
     )
 
-    const loop = Effect.gen(function*() {
-      yield* dispatch({ _tag: "Start" })
-      while (finished === undefined) {
-        let worked = false
-        const events = yield* Queue.takeAll(signals)
-        for (const e of events) {
-          worked = true
-          yield* handle(e)
-          if (finished !== undefined) break
-        }
-        if (finished !== undefined) break
-        if (tracker.hasSpace) {
-          wasFull = false
-          const chunk = yield* Queue.poll(input)
-          if (Option.isSome(chunk)) {
-            worked = true
-            yield* accept(chunk.value)
-          } else if (stopping && !inputClosed && (yield* Queue.size(input)) <= 0) {
-            // Shutdown: nothing more can arrive; seal the open batch and let the reducer finish.
-            inputClosed = true
-            batcher.flush()
-            yield* queueSealed()
-            yield* dispatch({ _tag: "InputClosed" })
-            worked = true
-          }
-        } else if (!wasFull) {
-          wasFull = true
-          yield* Metric.increment(M.inflightFull)
-        }
-        if (!worked) {
-          yield* gauges
-          yield* Queue.take(bell)
-        }
-      }
-    })
+    /** One turn: every message waiting, in order, then the status. */
+    const turn = Effect.flatMap(mailbox.takeAll, ([messages]) => Effect.forEach(messages, handle, { discard: true })).pipe(
+      Effect.zipRight(publish)
+    )
 
-    const remainingInputLogs = Effect.map(Queue.takeAll(input), (chunks) => {
-      let n = 0
-      for (const c of Chunk.toReadonlyArray(chunks)) n += c.logs.length
-      return n
-    })
+    const loop = dispatch({ _tag: "Start" }).pipe(
+      Effect.zipRight(publish),
+      Effect.zipRight(Effect.whileLoop({ while: () => state.phase !== "stopped", body: () => turn, step: () => {} }))
+    )
 
-    const complete = (graceful: boolean) => Effect.gen(function*() {
-      // Let half-closing streams receive their final status, then stop everything still running.
-      if (graceful) yield* FiberMap.awaitEmpty(streams).pipe(Effect.timeoutOption(config.halfCloseGraceMs))
-      yield* FiberMap.clear(streams)
-      yield* FiberMap.clear(timers)
-      const pendingInput = yield* remainingInputLogs
-      yield* gauges
-      yield* Deferred.succeed(done, {
-        worker,
-        acked: counters.logsAcked,
-        unacked: tracker.logs + batcher.pendingLogs + pendingInput,
-        rejected: counters.logsRejected,
-        reason: finished ?? "failed",
-        problem
+    const complete = (graceful: boolean) =>
+      Effect.gen(function*() {
+        // Let half-closing streams receive their final status, then stop everything still running.
+        if (graceful) yield* FiberMap.awaitEmpty(streams).pipe(Effect.timeoutOption(config.halfCloseGraceMs))
+        yield* FiberMap.clear(streams)
+        yield* FiberMap.clear(timers)
+        // Close the mailbox: later offers fail at once, and the chunks still in it are refused.
+        yield* mailbox.end
+        const [rest] = yield* mailbox.takeAll
+        for (const m of Chunk.toReadonlyArray(rest)) if (m._tag === "Logs") yield* Deferred.fail(m.chunk.taken, stopped())
+        const heldLogs = held.drain(stopped())
+        yield* publish
+        yield* Deferred.succeed(done, {
+          worker,
+          acked: counters.logsAcked,
+          unacked: tracker.logs + batcher.pendingLogs + heldLogs,
+          rejected: counters.logsRejected,
+          reason: state.done ?? "failed",
+          problem: counters.problem
+        })
       })
-    })
 
     // A defect in the driver must not leave producers or `shutdown` waiting forever: record it as a terminal
-    // problem, release producers, and report the exact counts like any other end.
+    // problem and report the exact counts like any other end.
     const crashed = (cause: Cause.Cause<unknown>) =>
       Effect.gen(function*() {
         yield* Effect.logError("logs stream worker crashed", cause)
-        problem = { failureClass: "fatal", code: GrpcCode.INTERNAL, message: `stream worker crashed: ${Cause.squash(cause)}` }
-        problemAt = yield* Clock.currentTimeMillis
-        finished = "failed"
-        state = { ...state, phase: "failed" }
-        stopFlag = true
-        yield* Deferred.succeed(stopRequested, undefined)
+        const problem: StreamProblem = { failureClass: "fatal", code: GrpcCode.INTERNAL, message: `stream worker crashed: ${Cause.squash(cause)}` }
+        counters.problem = problem
+        counters.problemAt = yield* Clock.currentTimeMillis
+        state = { ...state, phase: "failed", problem, done: "failed" }
         yield* complete(false)
       })
 
@@ -424,46 +415,17 @@ export const makeStreamWorker = (
       Effect.forkScoped
     )
 
-    const requestStop = Effect.suspend(() => {
-      if (stopFlag) return Effect.void
-      stopFlag = true
-      return Deferred.succeed(stopRequested, undefined).pipe(Effect.zipRight(Effect.sync(() => signal({ _tag: "StopRequested" }))))
-    })
-
-    const shutdown = Effect.zipRight(requestStop, Deferred.await(done))
-    const abort = Effect.zipRight(
-      Effect.zipRight(requestStop, Effect.sync(() => signal({ _tag: "AbortRequested" }))),
-      Deferred.await(done)
-    )
+    const shutdown = Effect.zipRight(Effect.sync(() => post({ _tag: "Shutdown" })), Deferred.await(done))
+    const abort = Effect.zipRight(Effect.sync(() => post({ _tag: "Abort" })), Deferred.await(done))
 
     // Leaving the scope without an explicit shutdown still shuts down gracefully, even when the owner was
     // interrupted (finalizers run uninterruptibly). The reducer bounds the wait: it gives up after
     // `shutdownTimeoutMs` without an acknowledgement, and the payloads to acknowledge are finite once input stops.
     yield* Effect.addFinalizer(() => shutdown)
 
-    const stopped = () => new SenderStopped({ message: `worker ${worker} is shutting down and takes no more logs` })
-
     const offer = (logs: ReadonlyArray<LogMessage>, position?: SourcePosition): Effect.Effect<void, SenderStopped> =>
-      Effect.suspend(() => {
-        if (stopFlag) return Effect.fail(stopped())
-        return Effect.raceFirst(
-          Queue.offer(input, { logs, position }).pipe(Effect.zipRight(Effect.sync(() => Queue.unsafeOffer(bell, undefined)))),
-          Deferred.await(stopRequested).pipe(Effect.zipRight(Effect.fail(stopped())))
-        ).pipe(Effect.asVoid)
-      })
+      Effect.flatMap(Deferred.make<void, SenderStopped>(), (taken) =>
+        mailbox.unsafeOffer({ _tag: "Logs", chunk: { logs, position, taken } }) ? Deferred.await(taken) : Effect.fail(stopped()))
 
-    const status = Effect.sync((): WorkerStatus => ({
-      worker,
-      phase: state.phase,
-      streamId: state.streamId,
-      ...counters,
-      inflightPayloads: tracker.count,
-      inflightBytes: tracker.bytes,
-      dictionaryEntries: dictionary.stats.entries,
-      problem,
-      problemAt,
-      lastRejection
-    }))
-
-    return { offer, shutdown, abort, status } satisfies StreamWorker
+    return { offer, shutdown, abort, status: SubscriptionRef.get(status), changes: status.changes } satisfies StreamWorker
   })

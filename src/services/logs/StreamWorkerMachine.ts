@@ -7,12 +7,24 @@
  * or too many protocol errors) and stopped. Every stream has an identity (`streamId`) and every timer a token:
  * a signal from an old stream or a cancelled timer does not match and is ignored by construction.
  * Randomness (backoff and lifetime jitter) comes from a PRNG carried in the state, seeded by the driver.
+ *
+ * Input and stop are decided here too. Offered chunks are held (the driver keeps them, the state counts them)
+ * and accepted one at a time while the inflight tracker has room — the driver reports room, which becomes
+ * unknown after every accept, so a stale "free" never lets a second chunk in. Shutdown closes the intake
+ * (later offers are refused), accepts what is held as room allows, then seals the input; it is done once every
+ * payload is acknowledged or no acknowledgement came for `shutdownTimeoutMs`.
  */
 import type { FailureClass } from "./errors.js"
 
 export type Phase = "idle" | "connecting" | "active" | "draining" | "disconnected" | "failed" | "stopped"
 
 export type TimerKind = "lifetime" | "drain" | "backoff" | "ackWatchdog" | "shutdown"
+
+/** Whether the inflight tracker can take another chunk: as last reported by the driver, or not known yet. */
+export type Room = "free" | "full" | "unknown"
+
+/** `open`: offers are taken; `closing`: stop requested, held chunks still go in; `sealed`: the input has ended. */
+export type Intake = "open" | "closing" | "sealed"
 
 export interface MachineConfig {
   readonly streamLifetimeMs: number
@@ -67,6 +79,10 @@ export interface MachineState {
   /** The ack the current stream owes next (0 = the snapshot). */
   readonly expectedAck: number
   readonly stopping: boolean
+  readonly intake: Intake
+  /** Offered chunks the driver holds until the tracker has room. */
+  readonly held: number
+  readonly room: Room
   /** No more payloads will be queued (set once shutdown has flushed the input). */
   readonly inputClosed: boolean
   readonly timers: Readonly<Partial<Record<TimerKind, number>>>
@@ -74,6 +90,8 @@ export interface MachineState {
   readonly rng: number
   /** Why the worker gave up (fatal or protocol limit). */
   readonly problem: StreamProblem | undefined
+  /** How the worker ended, once `stopped`. */
+  readonly done: DoneReason | undefined
 }
 
 /**
@@ -94,6 +112,10 @@ export type Event =
   /** Stop now: no more waiting for acknowledgements (what is unacknowledged is reported as such). */
   | { readonly _tag: "Abort" }
   | { readonly _tag: "InputClosed" }
+  /** A producer offered a chunk of logs. */
+  | { readonly _tag: "Offered" }
+  /** The inflight tracker's room, reported by the driver whenever it differs from `room`. */
+  | { readonly _tag: "Room"; readonly free: boolean }
 
 export type Command =
   | { readonly _tag: "Open"; readonly streamId: number }
@@ -109,6 +131,16 @@ export type Command =
   | { readonly _tag: "Rotated"; readonly reason: RotationReason }
   | { readonly _tag: "Problem"; readonly problem: StreamProblem; readonly terminal: boolean }
   | { readonly _tag: "Done"; readonly reason: DoneReason }
+  /** Keep the chunk just offered, after those already held. */
+  | { readonly _tag: "Hold" }
+  /** Refuse the chunk just offered: its producer is told the worker is stopping. */
+  | { readonly _tag: "Refuse" }
+  /** Batch the oldest held chunk (the driver then reports what it queued, and the room left). */
+  | { readonly _tag: "Accept" }
+  /** The input has ended: seal the open batch (the driver then reports it queued, and `InputClosed`). */
+  | { readonly _tag: "SealInput" }
+  /** The tracker filled up (for the metric). */
+  | { readonly _tag: "InputFull" }
 
 export const initialState = (seed: number): MachineState => ({
   phase: "idle",
@@ -121,11 +153,15 @@ export const initialState = (seed: number): MachineState => ({
   nextBatchId: 1,
   expectedAck: 0,
   stopping: false,
+  intake: "open",
+  held: 0,
+  room: "free",
   inputClosed: false,
   timers: {},
   nextToken: 1,
   rng: seed >>> 0,
-  problem: undefined
+  problem: undefined,
+  done: undefined
 })
 
 /** mulberry32: a tiny deterministic PRNG, so jitter is reproducible from the seed. */
@@ -208,7 +244,21 @@ const finish = (s: MachineState, reason: DoneReason, out: Out): MachineState => 
     out.push({ _tag: "Close", streamId: next.streamId, how: reason === "drained" ? "halfClose" : "cancel" })
   }
   out.push({ _tag: "Done", reason })
-  return { ...next, phase: "stopped", streamId: 0 }
+  return { ...next, phase: "stopped", streamId: 0, done: reason }
+}
+
+/** Accepts the oldest held chunk while the tracker is known to have room; room is unknown until reported again. */
+const admit = (s: MachineState, out: Out): MachineState => {
+  if (s.room !== "free" || s.held === 0) return s
+  out.push({ _tag: "Accept" })
+  return endInput({ ...s, held: s.held - 1, room: "unknown" }, out)
+}
+
+/** Once stop is requested and nothing is held, the input has ended: seal it. */
+const endInput = (s: MachineState, out: Out): MachineState => {
+  if (s.intake !== "closing" || s.held > 0) return s
+  out.push({ _tag: "SealInput" })
+  return { ...s, intake: "sealed" }
 }
 
 /** Shutdown completes once input is closed and every payload is acknowledged, or at once when failed. */
@@ -246,8 +296,20 @@ export const step = (config: MachineConfig, s: MachineState, e: Event): readonly
 }
 
 const reduce = (config: MachineConfig, s: MachineState, e: Event, out: Out): MachineState => {
+  if (e._tag === "Offered") {
+    if (s.intake !== "open" || s.phase === "stopped") {
+      out.push({ _tag: "Refuse" })
+      return s
+    }
+    out.push({ _tag: "Hold" })
+    return admit({ ...s, held: s.held + 1 }, out)
+  }
   if (s.phase === "stopped") return s
   switch (e._tag) {
+    case "Room": {
+      if (!e.free && s.room !== "full") out.push({ _tag: "InputFull" })
+      return admit({ ...s, room: e.free ? "free" : "full" }, out)
+    }
     case "Start":
       return s.phase === "idle" ? open(s, out) : s
     case "Queued":
@@ -256,10 +318,11 @@ const reduce = (config: MachineConfig, s: MachineState, e: Event, out: Out): Mac
       return checkDone({ ...s, inputClosed: true }, out)
     case "Shutdown": {
       if (s.stopping) return s
-      return checkDone(startTimer({ ...s, stopping: true }, "shutdown", config.shutdownTimeoutMs, out), out)
+      const closing = endInput({ ...s, stopping: true, intake: s.intake === "open" ? "closing" : s.intake }, out)
+      return checkDone(startTimer(closing, "shutdown", config.shutdownTimeoutMs, out), out)
     }
     case "Abort":
-      return finish({ ...s, stopping: true }, "aborted", out)
+      return finish({ ...s, stopping: true, intake: "sealed" }, "aborted", out)
     case "StreamOpened": {
       if (s.phase !== "connecting" || e.streamId !== s.streamId) return s
       const [u, withRng] = random({ ...s, phase: "active", nextBatchId: 1, expectedAck: 0 })
