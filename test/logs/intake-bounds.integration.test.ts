@@ -4,9 +4,11 @@ import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { Deferred, Effect, Fiber, Layer, Redacted, Stream, SubscriptionRef } from "effect"
+import * as Zlib from "node:zlib"
+import { Deferred, Effect, Fiber, Layer, Metric, Redacted, Stream, SubscriptionRef } from "effect"
 import { type FileIo, layerFile, nodeFileIo } from "../../src/layers/logs/IntakeOutputLive.js"
-import { IntakeServer, layerIntakeServer } from "../../src/layers/logs/IntakeServer.js"
+import { inflatedBytes, IntakeServer, layerIntakeServer } from "../../src/layers/logs/IntakeServer.js"
+import { inflateChunkBytes } from "../../src/services/logs/ContentEncoding.js"
 import type { Datum } from "../../src/services/logs/Datum.js"
 import { DynamicValue } from "../../src/services/logs/Datum.js"
 import type { IntakeOptions } from "../../src/services/logs/IntakeOptions.js"
@@ -74,6 +76,25 @@ describe("per-batch and per-stream limits (rejected with INVALID_ARGUMENT naming
     }))
 })
 
+describe("a decompression bomb costs what it reads, not what it inflates to", () => {
+  it.scopedLive("a zstd bomb (1.4 KB → 2.8 M empty logs) is rejected at max-batch-datums after inflating about that many datums", () =>
+    Effect.gen(function*() {
+      const emptyLog = Buffer.from([0x0a, 0x04, 0x32, 0x02, 0x1a, 0x00])
+      const bomb = Zlib.zstdCompressSync(Buffer.alloc(Math.floor((16 * 1024 * 1024) / 6) * 6).fill(emptyLog), {
+        params: { [Zlib.constants.ZSTD_c_compressionLevel]: 19 }
+      })
+      const server = yield* startIntake(nullOutput)
+      const before = (yield* Metric.value(inflatedBytes)).count
+      const s = yield* openTestStream(server.port, { apiKey: KEY, encoding: "zstd" })
+      yield* s.sendRaw(1, bomb)
+      const st = yield* s.status
+      assert.strictEqual(st.code, grpc.status.INVALID_ARGUMENT)
+      assert.match(st.details, /batch 1: more than 50000 datums \(the intake's max-batch-datums limit\)/)
+      const inflated = (yield* Metric.value(inflatedBytes)).count - before
+      assert.isAtMost(inflated, 50_001 * emptyLog.length + inflateChunkBytes)
+    }))
+})
+
 describe("the memory budget of all streams", () => {
   it.scopedLive("when it is spent, streams wait before reading instead of growing; all is acked once writes finish", () =>
     Effect.gen(function*() {
@@ -113,6 +134,44 @@ describe("the memory budget of all streams", () => {
       assert.isAtMost(peak, budget + 2 * big.length + 4096)
       assert.deepStrictEqual(yield* server.memory.current, { bufferedBytes: 0, waitingBatches: 0 })
       yield* Fiber.interrupt(watcher)
+    }))
+})
+
+describe("admission to the budget is fair per stream", () => {
+  it.scopedLive("with bulky streams holding the budget and queueing more, a stream holding nothing is admitted and acked first", () =>
+    Effect.gen(function*() {
+      const big = "y".repeat(300 * 1024)
+      // The bulky streams' writes wait for the gate; the healthy stream's are written at once.
+      const gate = yield* Deferred.make<void>()
+      const requested = yield* SubscriptionRef.make(0)
+      const gated = Layer.succeed(IntakeOutput, IntakeOutput.of({
+        write: (b: IntakeBatch) =>
+          b.logs.some((l) => l.message === big)
+            ? SubscriptionRef.update(requested, (n) => n + 1).pipe(Effect.zipRight(Deferred.await(gate)))
+            : Effect.void
+      }))
+      const server = yield* startIntake(gated, { maxBufferedBytes: 1024 * 1024 })
+      yield* Effect.addFinalizer(() => Deferred.succeed(gate, undefined))
+      const bulky = [
+        yield* openTestStream(server.port, { apiKey: KEY, encoding: "identity" }),
+        yield* openTestStream(server.port, { apiKey: KEY, encoding: "identity" }),
+        yield* openTestStream(server.port, { apiKey: KEY, encoding: "identity" })
+      ]
+      // Each bulky stream's first batch is being written (900 KB of the 1 MiB held), its second waits for room.
+      for (const b of bulky) yield* b.send(1, [raw(1, big)])
+      yield* requested.changes.pipe(Stream.takeUntil((n) => n >= 3), Stream.runDrain)
+      for (const b of bulky) yield* b.send(2, [raw(2, big)])
+      yield* server.memory.changes.pipe(Stream.takeUntil((m) => m.waitingBatches >= 3), Stream.runDrain)
+      // A stream that holds nothing goes before the batches queued earlier: its small batch fits now.
+      const healthy = yield* openTestStream(server.port, { apiKey: KEY, encoding: "identity" })
+      yield* healthy.send(1, [raw(3, "healthy")])
+      yield* healthy.awaitAcks(1)
+      assert.deepStrictEqual(bulky.map((b) => b.acks), [[], [], []])
+      assert.strictEqual((yield* server.memory.current).waitingBatches, 3)
+      yield* Deferred.succeed(gate, undefined)
+      for (const b of bulky) yield* b.awaitAcks(2)
+      for (const s of [...bulky, healthy]) yield* s.end
+      for (const s of [...bulky, healthy]) assert.strictEqual((yield* s.status).code, grpc.status.OK)
     }))
 })
 

@@ -35,6 +35,30 @@ describe("intake memory budget", () => {
       assert.deepStrictEqual(yield* budget.current, { bufferedBytes: 10, waitingBatches: 0 })
     }))
 
+  it.effect("a stream holding nothing is admitted before batches queued earlier by streams that hold the budget", () =>
+    Effect.gen(function*() {
+      const budget = yield* makeIntakeBudget(100)
+      const holds = [0, 0, 0]
+      const admitted: Array<string> = []
+      // Two bulky streams hold 80 of the 100 (their batches decoded, waiting to be written) and queue 30 more each.
+      for (const s of [0, 1]) {
+        yield* budget.admit(40, () => { holds[s]! += 40 }, () => holds[s]!)
+        yield* budget.decoded(0)
+      }
+      const queued = yield* Effect.forEach([0, 1], (s) =>
+        Effect.fork(budget.admit(30, () => admitted.push(`bulky ${s}`), () => holds[s]!)))
+      const healthy = yield* Effect.fork(budget.admit(10, () => admitted.push("healthy"), () => holds[2]!))
+      yield* Fiber.join(healthy)
+      assert.deepStrictEqual(admitted, ["healthy"])
+      // One bulky stream's batch is written: that stream now holds the least, and its queued batch fits.
+      holds[0] = 0
+      yield* budget.release(40)
+      yield* Fiber.join(queued[0]!)
+      assert.deepStrictEqual(admitted, ["healthy", "bulky 0"])
+      assert.deepStrictEqual(yield* budget.current, { bufferedBytes: 80, waitingBatches: 1 })
+      yield* Fiber.interrupt(queued[1]!)
+    }))
+
   it.effect("a batch interrupted while waiting for admission leaves nothing reserved", () =>
     Effect.gen(function*() {
       const budget = yield* makeIntakeBudget(100)

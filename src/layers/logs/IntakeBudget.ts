@@ -3,8 +3,9 @@
  * waiting to be written.
  *
  * - A batch is admitted (its payload reserved) only while the total stays within the budget; until then its
- *   stream does not read on, so HTTP/2 flow control holds the sender back. Admission is first come, first
- *   served; an idle intake always admits one batch, so a batch larger than the budget cannot wait forever.
+ *   stream does not read on, so HTTP/2 flow control holds the sender back. Admission is fair per stream: the
+ *   batch of the stream holding the least goes first (`IntakeAdmission.ts`); an idle intake always admits one
+ *   batch, so a batch larger than the budget cannot wait forever.
  * - The logs a batch rebuilds are counted as they appear. While the total is over the budget, batches being
  *   decoded pause between slices — all but one, so one always finishes and no set of streams can wait on
  *   each other.
@@ -13,6 +14,7 @@
  * So the total passes the budget by at most what one batch rebuilds between two checks.
  */
 import { Deferred, Effect, FiberId, SubscriptionRef } from "effect"
+import { nextAdmission } from "../../services/logs/IntakeAdmission.js"
 
 /** The budget in use: reserved bytes, and batches waiting to be admitted or to go on decoding. */
 export interface IntakeMemory {
@@ -26,17 +28,25 @@ export const makeIntakeBudget = (limit: number) =>
     let used = 0
     let decoding = 0
     let paused = 0
-    const admissions: Array<{ readonly bytes: number; readonly go: Deferred.Deferred<void> }> = []
+    const admissions: Array<{
+      readonly bytes: number
+      readonly holds: () => number
+      readonly go: Deferred.Deferred<void>
+      streamHolds: number
+    }> = []
     let wakePaused = Deferred.unsafeMake<void>(FiberId.none)
 
     const publish = Effect.suspend(() =>
       SubscriptionRef.set(state, { bufferedBytes: used, waitingBatches: admissions.length + paused })
     )
 
-    /** Admits waiting batches in order while they fit, and lets paused decoders re-check. */
+    /** Admits waiting batches, fairly per stream, while they fit, and lets paused decoders re-check. */
     const wake = Effect.suspend(() => {
-      while (admissions.length > 0 && (used === 0 || used + admissions[0]!.bytes <= limit)) {
-        const next = admissions.shift()!
+      for (const a of admissions) a.streamHolds = a.holds()
+      for (;;) {
+        const i = nextAdmission(admissions, used, limit)
+        if (i === undefined) break
+        const next = admissions.splice(i, 1)[0]!
         used += next.bytes
         decoding++
         Deferred.unsafeDone(next.go, Effect.void)
@@ -49,13 +59,14 @@ export const makeIntakeBudget = (limit: number) =>
 
     /**
      * Reserves a batch's payload, waiting for room; the batch then counts as decoding until `decoded`.
-     * `onAdmitted` runs exactly when the reservation is made (not if interrupted while waiting).
+     * `onAdmitted` runs exactly when the reservation is made (not if interrupted while waiting). `streamHolds`
+     * tells what the batch's stream holds of the budget meanwhile (its batches decoded and not yet written).
      */
-    const admit = (bytes: number, onAdmitted: () => void) =>
+    const admit = (bytes: number, onAdmitted: () => void, streamHolds: () => number = () => 0) =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
           const go = yield* Deferred.make<void>()
-          const ticket = { bytes, go }
+          const ticket = { bytes, holds: streamHolds, go, streamHolds: 0 }
           admissions.push(ticket)
           yield* wake
           yield* restore(Deferred.await(go)).pipe(

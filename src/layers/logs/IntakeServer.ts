@@ -1,8 +1,9 @@
 /**
  * The reference intake as a scoped grpc-js server. Each stream (in a FiberSet owned by the server's scope) is
- * a small pipeline: its reader pulls a batch only when the intake's memory budget has room for it, decodes it
- * a slice at a time (yielding the event loop between slices) into the pure `IntakeStream` decision, and hands
- * it to the stream's writer, which writes the logs to `IntakeOutput` while the next batch is decoded; only a
+ * a small pipeline: its reader pulls a batch only when the intake's memory budget has room for it (fairly per
+ * stream), decodes it a slice at a time as it is inflated (yielding the event loop between slices, and
+ * stopping the decompression at the first limit crossed) into the pure `IntakeStream` decision, and hands it
+ * to the stream's writer, which writes the logs to `IntakeOutput` while the next batch is decoded; only a
  * written batch is acknowledged, in order. A failed write ends the stream unacknowledged (UNAVAILABLE, so
  * the sender resends) and is counted. Closing the scope stops accepting streams, lets each stream write and
  * acknowledge the batches it has decoded, ends it with UNAVAILABLE, then shuts the server down.
@@ -10,6 +11,7 @@
 import * as grpc from "@grpc/grpc-js"
 import { NodeStream } from "@effect/platform-node"
 import {
+  Clock,
   Context,
   Data,
   Deferred,
@@ -26,7 +28,8 @@ import {
   Ref,
   Stream
 } from "effect"
-import { type ContentEncoding, decompressAsync, parseContentEncoding } from "../../services/logs/ContentEncoding.js"
+import { type ContentEncoding, parseContentEncoding } from "../../services/logs/ContentEncoding.js"
+import { needInput } from "../../services/logs/DatumReader.js"
 import { PayloadError } from "../../services/logs/errors.js"
 import { type IntakeOptions, intakeDefaults, type IntakeStats } from "../../services/logs/IntakeOptions.js"
 import { IntakeOutput } from "../../services/logs/IntakeOutput.js"
@@ -39,6 +42,7 @@ import {
 } from "../../services/logs/IntakeStream.js"
 import { yieldToEventLoop } from "./eventLoop.js"
 import { type IntakeMemory, makeIntakeBudget } from "./IntakeBudget.js"
+import { openPayloadInflater, type PayloadInflater } from "./PayloadInflater.js"
 
 export type { IntakeMemory } from "./IntakeBudget.js"
 import {
@@ -67,6 +71,10 @@ const batchesTotal = Metric.counter("dd_agent_intake_batches_total", { descripti
 const logsTotal = Metric.counter("dd_agent_intake_logs_total", { description: "logs reconstructed" })
 const streamErrors = Metric.counter("dd_agent_intake_stream_errors_total", { description: "streams ended with an error" })
 const compressedBytes = Metric.counter("dd_agent_intake_payload_bytes_total", { description: "batch payload bytes received" })
+/** Payload bytes read after decompression: a batch rejected at a limit stops being inflated there. */
+export const inflatedBytes = Metric.counter("dd_agent_intake_inflated_bytes_total", {
+  description: "batch payload bytes read after decompression"
+})
 const outputErrors = Metric.counter("dd_agent_intake_output_errors_total", { description: "batches the output failed to write" })
 const budgetWaits = Metric.counter("dd_agent_intake_budget_waits_total", {
   description: "batches that waited for the intake's memory budget before being read"
@@ -74,13 +82,11 @@ const budgetWaits = Metric.counter("dd_agent_intake_budget_waits_total", {
 
 /** Datums applied between two checks of the clock. */
 const stepDatums = 64
-/** Work on one batch between two event-loop yields, so other streams' reads, writes and acks go on. */
-const sliceMs = 0.5
 /**
- * Decompressions running at once on zlib's thread pool (4 threads by default): the rest is left to file
- * writes, so an output write never queues behind several bombs being inflated.
+ * Work on one batch between two event-loop yields, so other streams' reads, writes and acks go on. Measured
+ * with `performance.now()`: it slices CPU time, whatever the Clock service says (a test clock stands still).
  */
-const concurrentDecompressions = 2
+const sliceMs = 0.5
 
 /** A decoded batch waiting for the stream's writer, with the budget bytes it holds; or the stream's end. */
 type Pending =
@@ -112,7 +118,6 @@ export const makeIntakeServer = (options: IntakeOptions) =>
     }
     const budgetBytes = options.maxBufferedBytes ?? intakeDefaults.maxBufferedBytes
     const memory = yield* makeIntakeBudget(budgetBytes)
-    const inflating = yield* Effect.makeSemaphore(concurrentDecompressions)
     const budget = new FaultBudget(options.faults ?? {})
     const ackDelay = options.faults?.ackDelayMs ?? 0
     const counters = yield* Ref.make({ streams: 0, activeStreams: 0, batches: 0, logs: 0, errors: 0 })
@@ -186,7 +191,7 @@ export const makeIntakeServer = (options: IntakeOptions) =>
         const acker = Effect.gen(function*() {
           while (true) {
             const item = yield* Queue.take(outgoing)
-            const wait = item.due - Date.now()
+            const wait = item.due - (yield* Clock.currentTimeMillis)
             if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
             if (item._tag === "End") {
               finish(item.status)
@@ -219,7 +224,7 @@ export const makeIntakeServer = (options: IntakeOptions) =>
             yield* Ref.update(counters, (c) => ({ ...c, batches: c.batches + 1, logs: c.logs + d.batch.logs.length }))
             yield* Metric.increment(batchesTotal)
             yield* Metric.incrementBy(logsTotal, d.batch.logs.length)
-            const due = Date.now() + ackDelay
+            const due = (yield* Clock.currentTimeMillis) + ackDelay
             if (d.ack) yield* Queue.offer(outgoing, { _tag: "Ack", batchId: d.batch.batch, due })
             if (d.reset) {
               yield* Effect.logInfo("injected stream reset").pipe(Effect.annotateLogs({ stream: streamId, batch: d.batch.batch }))
@@ -234,7 +239,7 @@ export const makeIntakeServer = (options: IntakeOptions) =>
           }).pipe(Effect.uninterruptible) // a batch being written is finished: written (or failed) and its ack queued
 
         const endWith = (st: grpc.StatusObject | undefined) =>
-          Queue.offer(outgoing, { _tag: "End", status: st, due: Date.now() + ackDelay })
+          Effect.flatMap(Clock.currentTimeMillis, (now) => Queue.offer(outgoing, { _tag: "End", status: st, due: now + ackDelay }))
 
         // The writer takes decoded batches in order: while it writes one, the reader decodes the next.
         const writer = Effect.gen(function*() {
@@ -272,48 +277,54 @@ export const makeIntakeServer = (options: IntakeOptions) =>
           })
         )
 
+        /** Reads a batch as it is inflated, a slice at a time, counting what it holds in the budget. */
+        const readBatch = (work: BatchWork, batch: StatefulBatchMessage) =>
+          Effect.gen(function*() {
+            let inflater: PayloadInflater | undefined
+            let decision: BatchDecision | undefined
+            /** The logs and the unread payload of this batch counted in the budget so far. */
+            let counted = 0
+            while (decision === undefined) {
+              const sliceEnd = performance.now() + sliceMs
+              let r: ReturnType<BatchWork["step"]>
+              do r = work.step(stepDatums)
+              while (r === undefined && performance.now() < sliceEnd)
+              if (r === needInput) {
+                inflater ??= yield* openPayloadInflater(batch.data, encoding, limits.maxPayloadBytes)
+                const chunk = yield* Effect.either(inflater.next)
+                if (chunk._tag === "Left") decision = work.fail(chunk.left)
+                else if (chunk.right === undefined) work.finish()
+                else decision = work.feed(chunk.right)
+              } else decision = r
+              const holding = work.logBytes + work.bufferedBytes
+              if (holding > counted) {
+                held += holding - counted
+                yield* memory.grow(holding - counted)
+              } else if (holding < counted) yield* release(counted - holding)
+              counted = holding
+              if (decision === undefined) {
+                yield* memory.checkpoint
+                if (performance.now() >= sliceEnd) yield* yieldToEventLoop
+              }
+            }
+            yield* Metric.incrementBy(inflatedBytes, work.payloadBytes)
+            return { decision, counted } as const
+          }).pipe(Effect.scoped)
+
         const decodeBatch = (batch: StatefulBatchMessage) =>
           Effect.gen(function*() {
             yield* Metric.incrementBy(compressedBytes, batch.data.length)
-            // The payload's worst case is reserved before reading it; the logs are counted as they appear.
-            let payload = stream.payloadReservation(batch.data.length)
+            // The payload is reserved before reading it; the logs and a field spanning chunks are counted as
+            // they appear.
+            const payload = stream.payloadReservation(batch.data.length)
             const before = yield* memory.current
             yield* memory.admit(payload, () => {
               held += payload
               decoding = true
-            })
+            }, () => held)
             if (before.waitingBatches > 0 || before.bufferedBytes + payload > budgetBytes) yield* Metric.increment(budgetWaits)
-            const work = stream.checkBatchId(batch.batchId) ??
-              stream.read(
-                batch.batchId,
-                yield* inflating.withPermits(1)(
-                  Effect.async<Uint8Array | PayloadError>((resume) =>
-                    decompressAsync(batch.data, encoding, limits.maxPayloadBytes, (r) => resume(Effect.succeed(r)))
-                  )
-                )
-              )
-            let decision: BatchDecision | undefined
-            /** The logs of this batch counted in the budget so far. */
-            let counted = 0
-            if (work instanceof BatchWork) {
-              if (work.payloadBytes < payload) {
-                yield* release(payload - work.payloadBytes)
-                payload = work.payloadBytes
-              }
-              while (decision === undefined) {
-                const sliceEnd = performance.now() + sliceMs
-                do decision = work.step(stepDatums)
-                while (decision === undefined && performance.now() < sliceEnd)
-                const grown = work.logBytes - counted
-                counted = work.logBytes
-                held += grown
-                yield* memory.grow(grown)
-                if (decision === undefined) {
-                  yield* memory.checkpoint
-                  yield* yieldToEventLoop
-                }
-              }
-            } else decision = work
+            const work = stream.begin(batch.batchId, batch.data)
+            const { counted, decision } = work instanceof BatchWork ? yield* readBatch(work, batch) : { decision: work, counted: 0 }
             // The payload is read: what stays held are the logs, until written.
             yield* decoded(payload)
             if (decision._tag === "Reject") {

@@ -29,6 +29,9 @@ export const zstdAvailable: boolean = typeof Zlib.zstdCompressSync === "function
 const zstdMissing = () =>
   new Error(`zstd needs Node.js >= 22.15 (running ${process.version}); use identity or a newer Node`)
 
+/** The typed error for a zstd payload on a runtime without zstd. */
+export const zstdUnavailable = () => new PayloadError({ reason: "UnknownEncoding", message: zstdMissing().message })
+
 export const compress = (data: Uint8Array, encoding: ContentEncoding, level = 1): Uint8Array => {
   if (encoding === "identity") return data
   if (encoding === "gzip") return Zlib.gzipSync(data, { level })
@@ -49,8 +52,8 @@ export const decompress = (
   encoding: ContentEncoding,
   maxBytes = defaultMaxPayloadBytes
 ): Uint8Array | PayloadError => {
-  if (encoding === "identity") return data.length > maxBytes ? oversized(data.length, maxBytes) : data
-  if (encoding === "zstd" && !zstdAvailable) return new PayloadError({ reason: "UnknownEncoding", message: zstdMissing().message })
+  if (encoding === "identity") return data.length > maxBytes ? oversizedPayload(data.length, maxBytes) : data
+  if (encoding === "zstd" && !zstdAvailable) return zstdUnavailable()
   try {
     return encoding === "gzip"
       ? Zlib.gunzipSync(data, { maxOutputLength: maxBytes })
@@ -61,32 +64,23 @@ export const decompress = (
 }
 
 /**
- * `decompress` on zlib's thread pool: a large payload (a bomb inflating to the limit takes hundreds of
- * milliseconds on a busy machine) does not hold the event loop.
+ * Bytes of decompressed payload the intake asks zlib for at a time: a batch is read as it is inflated, so one
+ * that breaks a limit early (a decompression bomb is rejected at its datum limit) costs about this much per
+ * chunk it got through, never its whole inflated size.
  */
-export const decompressAsync = (
-  data: Uint8Array,
-  encoding: ContentEncoding,
-  maxBytes: number,
-  done: (result: Uint8Array | PayloadError) => void
-): void => {
-  if (encoding === "identity" || (encoding === "zstd" && !zstdAvailable)) return done(decompress(data, encoding, maxBytes))
-  const callback = (error: Error | null, result: Buffer) => done(error ? decompressError(error, encoding, maxBytes) : result)
-  // Each output chunk costs a callback on the main thread: 1 MiB chunks instead of zlib's 16 KiB.
-  const options = { maxOutputLength: maxBytes, chunkSize: 1024 * 1024 }
-  if (encoding === "gzip") Zlib.gunzip(data, options, callback)
-  else Zlib.zstdDecompress(data, options, callback)
-}
+export const inflateChunkBytes = 64 * 1024
 
-const decompressError = (cause: unknown, encoding: ContentEncoding, maxBytes: number): PayloadError => {
+/** The typed error for a failed decompression (`cause` is zlib's error). */
+export const decompressError = (cause: unknown, encoding: ContentEncoding, maxBytes: number): PayloadError => {
   const code = (cause as { code?: string }).code
   if (code === "ERR_BUFFER_TOO_LARGE" || (code !== undefined && /TOO_LARGE|too large/i.test(String((cause as Error).message)))) {
-    return oversized(undefined, maxBytes)
+    return oversizedPayload(undefined, maxBytes)
   }
   return new PayloadError({ reason: "Corrupt", message: `${encoding} payload is corrupt: ${(cause as Error).message}`, cause })
 }
 
-const oversized = (size: number | undefined, maxBytes: number) =>
+/** A payload over the limit: its size when known (identity), or only that it decompresses to more. */
+export const oversizedPayload = (size: number | undefined, maxBytes: number) =>
   new PayloadError({
     reason: "Oversized",
     message: `batch payload ${size === undefined ? "decompresses to more than" : `is ${size} bytes, over`} the ${maxBytes}-byte limit`

@@ -2,8 +2,10 @@
  * The decode side of contract A: a hand-written protobuf reader for `DatumSequence` that yields one datum at a
  * time. It reads 64-bit fields exactly (`WireInt`: a number when safe, a bigint otherwise) where the generated
  * code would round them through a double, rejects varints longer than 10 bytes, and lets the caller stop or
- * pause between datums (per-batch limits, yielding the event loop). Field numbers are the contract's
- * (../shared/specs/wire-contract.md); wire types: varint 0, 64-bit 1, length-delimited 2, 32-bit 5.
+ * pause between datums (per-batch limits, yielding the event loop). It reads a whole payload, or one fed a
+ * chunk at a time as it is decompressed (`incremental`), so that a caller can stop at a limit before the rest
+ * is inflated. Field numbers are the contract's (../shared/specs/wire-contract.md); wire types: varint 0,
+ * 64-bit 1, length-delimited 2, 32-bit 5.
  */
 import type { DecodedContent, DecodedDatum, DecodedTags, DecodedValue, WireInt } from "./DecodedDatum.js"
 import { PayloadError } from "./errors.js"
@@ -17,40 +19,168 @@ class Malformed {
   constructor(readonly offset: number, readonly message: string) {}
 }
 
-export class DatumReader {
-  private readonly buf: Buffer
-  private pos = 0
-  private readonly end: number
+/** Returned by an incremental reader's `next` when the bytes fed so far end before the next datum does. */
+export const needInput: unique symbol = Symbol("DatumReader.needInput")
+export type NeedInput = typeof needInput
 
+const noBytes = Buffer.alloc(0)
+const asBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+
+export class DatumReader {
+  private buf: Buffer
+  private pos = 0
+  private end: number
+  /** Offset of `buf[0]` in the payload (errors name payload offsets). */
+  private base = 0
+  /** Whether the payload's last byte has been given. */
+  private ended: boolean
+  /** A top-level field that runs past the bytes given so far, gathered (uncopied) until it is whole. */
+  private parts: Array<Buffer> = []
+  private partsBytes = 0
+  /** Bytes that field needs in all (at least). */
+  private needed = 0
+  private total: number
+
+  /** A reader of a whole payload. */
   constructor(bytes: Uint8Array) {
-    this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.buf = asBuffer(bytes)
+    this.end = this.buf.length
+    this.total = this.end
+    this.ended = true
+  }
+
+  /** A reader fed with `feed` as the payload arrives; `next` returns `needInput` when it has read what it got. */
+  static incremental(): DatumReader {
+    const reader = new DatumReader(noBytes)
+    reader.ended = false
+    return reader
+  }
+
+  /** Bytes of payload given so far. */
+  get byteLength(): number {
+    return this.total
+  }
+
+  /** Bytes given but not read yet (a field waiting for the rest of its bytes included). */
+  get bufferedBytes(): number {
+    return this.end - this.pos + this.partsBytes
+  }
+
+  /** Gives the next bytes of the payload; call only after `next` returned `needInput`. */
+  feed(chunk: Uint8Array): void {
+    const bytes = asBuffer(chunk)
+    this.total += bytes.length
+    if (this.partsBytes === 0) {
+      this.base += this.end
+      this.buf = bytes
+    } else {
+      this.parts.push(bytes)
+      this.partsBytes += bytes.length
+      if (this.partsBytes < this.needed) return
+      this.buf = Buffer.concat(this.parts, this.partsBytes)
+      this.parts = []
+      this.partsBytes = 0
+    }
+    this.pos = 0
     this.end = this.buf.length
   }
 
-  /** Size of the serialized sequence. */
-  get byteLength(): number {
-    return this.end
+  /** The payload is complete: what is left is read to the end (a field cut short is malformed). */
+  finish(): void {
+    this.ended = true
+    if (this.partsBytes > 0) {
+      this.buf = Buffer.concat(this.parts, this.partsBytes)
+      this.parts = []
+      this.partsBytes = 0
+      this.pos = 0
+      this.end = this.buf.length
+    }
   }
 
-  /** The next datum, `undefined` after the last one, or the first malformation found. */
-  next(): DecodedDatum | undefined | PayloadError {
+  /**
+   * The next datum, `undefined` after the last one, or the first malformation found; `needInput` when an
+   * incremental reader needs more bytes (or `finish`) to go on.
+   */
+  next(): DecodedDatum | undefined | PayloadError | NeedInput {
+    if (this.partsBytes > 0) return needInput
     try {
       while (this.pos < this.end) {
+        if (!this.ended && !this.fieldIsWhole()) return needInput
         const tag = this.tag(this.end, "DatumSequence")
         if (tag === ((1 << 3) | 2)) return this.datum(this.messageEnd(this.end, "DatumSequence.data"))
         this.skip(tag, this.end, "DatumSequence")
       }
-      return undefined
+      return this.ended ? undefined : needInput
     } catch (e) {
       if (e instanceof Malformed) {
         this.pos = this.end // a malformed sequence has nothing more to read
+        this.ended = true
         return new PayloadError({
           reason: "Malformed",
-          message: `payload is not a valid DatumSequence: byte ${e.offset}: ${e.message}`
+          message: `payload is not a valid DatumSequence: byte ${this.base + e.offset}: ${e.message}`
         })
       }
       throw e
     }
+  }
+
+  /**
+   * Whether the top-level field at `pos` is whole in `buf`; if not, what is left of `buf` is kept aside until
+   * it is. A field whose header is malformed counts as whole: reading it reports the malformation.
+   */
+  private fieldIsWhole(): boolean {
+    const start = this.pos
+    const end = this.end
+    const afterTag = this.varintEnd(start)
+    let fieldEnd: number
+    if (afterTag < 0) fieldEnd = end + 1 // the tag is cut: at least one more byte
+    else if (afterTag === 0) return true
+    else {
+      switch (this.buf[start]! & 7) {
+        case 0: {
+          const after = this.varintEnd(afterTag)
+          fieldEnd = after < 0 ? end + 1 : after === 0 ? start : after
+          break
+        }
+        case 1:
+          fieldEnd = afterTag + 8
+          break
+        case 5:
+          fieldEnd = afterTag + 4
+          break
+        case 2: {
+          const afterLength = this.varintEnd(afterTag)
+          if (afterLength === 0) return true
+          if (afterLength < 0) fieldEnd = end + 1
+          else {
+            this.pos = afterTag
+            const len = this.varint(end, "DatumSequence")
+            this.pos = start
+            fieldEnd = typeof len === "number" ? afterLength + len : start
+          }
+          break
+        }
+        default:
+          return true
+      }
+    }
+    if (fieldEnd <= end) return true
+    this.parts = [this.buf.subarray(start, end)]
+    this.partsBytes = end - start
+    this.needed = fieldEnd - start
+    this.base += start
+    this.buf = noBytes
+    this.pos = 0
+    this.end = 0
+    return false
+  }
+
+  /** Where the varint at `from` ends: -1 when `buf` ends first, 0 when it is longer than 10 bytes. */
+  private varintEnd(from: number): number {
+    const stop = Math.min(this.end, from + 10)
+    for (let p = from; p < stop; p++) if (this.buf[p]! < 0x80) return p + 1
+    return stop === from + 10 ? 0 : -1
   }
 
   // --- primitives -------------------------------------------------------------------------------------
@@ -415,9 +545,10 @@ export class DatumReader {
 export const decodeDatumSequence = (bytes: Uint8Array): ReadonlyArray<DecodedDatum> | PayloadError => {
   const reader = new DatumReader(bytes)
   const out: Array<DecodedDatum> = []
-  for (let d = reader.next(); d !== undefined; d = reader.next()) {
+  for (;;) {
+    const d = reader.next()
+    if (d === undefined || d === needInput) return out // a whole payload never needs more input
     if (d instanceof PayloadError) return d
     out.push(d)
   }
-  return out
 }

@@ -1,12 +1,13 @@
 /**
- * The reference intake's decision for each batch of one stream, as a pure step: decompress, read and apply the
- * datums to the stream state — a slice at a time, so the driver can yield between slices — and decide (with
- * the fault options) whether to acknowledge and whether to reset the stream after. The server driver performs
- * the writes, acks and status the decision names.
+ * The reference intake's decision for each batch of one stream, as a pure step: read the datums as the payload
+ * is decompressed and apply them to the stream state — a slice at a time, so the driver can yield between
+ * slices, and stopping at the first limit crossed, before the rest is inflated — and decide (with the fault
+ * options) whether to acknowledge and whether to reset the stream after. The server driver inflates the
+ * payload and performs the writes, acks and status the decision names.
  */
-import { decompress } from "./ContentEncoding.js"
+import { decompress, inflateChunkBytes, oversizedPayload } from "./ContentEncoding.js"
 import type { ContentEncoding } from "./ContentEncoding.js"
-import { DatumReader } from "./DatumReader.js"
+import { DatumReader, needInput, type NeedInput } from "./DatumReader.js"
 import { PayloadError, StreamProtocolError } from "./errors.js"
 import type { IntakeFaults } from "./IntakeOptions.js"
 import type { IntakeBatch } from "./IntakeRecord.js"
@@ -69,37 +70,49 @@ export class IntakeStream {
     return this.decoder.stats
   }
 
-  /** The most a batch of `compressedBytes` can take once decompressed. */
+  /**
+   * What a batch of `compressedBytes` holds while it is read, besides a field that spans chunks (see
+   * `BatchWork.bufferedBytes`): its payload, and for a compressed one the chunks zlib is filling, has ready,
+   * and the reader is reading.
+   */
   payloadReservation(compressedBytes: number): number {
-    return this.encoding === "identity" ? compressedBytes : this.limits.maxPayloadBytes
+    return this.encoding === "identity" ? compressedBytes : compressedBytes + 3 * inflateChunkBytes
   }
 
-  /** Checks a batch's id before paying for its decompression; the rejection, if any. */
-  checkBatchId(batchId: number): BatchDecision | undefined {
-    const e = this.decoder.checkBatchId(batchId)
-    return e === undefined ? undefined : { _tag: "Reject", error: e }
-  }
-
-  /** Starts reading a batch from its decompressed payload (or the decompression's error). */
-  read(batchId: number, payload: Uint8Array | PayloadError): BatchWork | BatchDecision {
-    if (payload instanceof PayloadError) {
-      return {
-        _tag: "Reject",
-        error: new PayloadError({ reason: payload.reason, message: `batch ${batchId}: ${payload.message}`, cause: payload.cause })
-      }
-    }
+  /**
+   * Starts reading a batch whose payload is `data` (`StatefulBatch.data`), or rejects it (batch id out of
+   * order, identity payload over the limit) before anything is decompressed: an identity payload is read as
+   * it is; a compressed one is fed to the work a chunk at a time as it is decompressed.
+   */
+  begin(batchId: number, data: Uint8Array): BatchWork | BatchDecision {
     const applier = this.decoder.begin(batchId)
     if (applier instanceof StreamProtocolError) return { _tag: "Reject", error: applier }
-    return new BatchWork(new DatumReader(payload), applier, (done) => this.decide(done))
+    const max = this.limits.maxPayloadBytes
+    if (this.encoding !== "identity") return new BatchWork(DatumReader.incremental(), max, applier, (done) => this.decide(done))
+    if (data.length > max) return payloadRejection(batchId, oversizedPayload(data.length, max))
+    return new BatchWork(new DatumReader(data), max, applier, (done) => this.decide(done))
   }
 
-  /** Decodes one whole batch (benchmarks and tests; the server decompresses off-thread and reads in slices). */
+  /**
+   * Decodes one whole batch (benchmarks and tests): decompressed at once, then fed to the reader in the chunks
+   * the server reads it in, so the reading is the server's.
+   */
   onBatch(batchId: number, data: Uint8Array): BatchDecision {
-    const work = this.checkBatchId(batchId) ?? this.read(batchId, decompress(data, this.encoding, this.limits.maxPayloadBytes))
+    const work = this.begin(batchId, data)
     if (!(work instanceof BatchWork)) return work
+    const payload = this.encoding === "identity" ? data : decompress(data, this.encoding, this.limits.maxPayloadBytes)
+    if (payload instanceof PayloadError) return work.fail(payload)
+    let offset = 0
     for (;;) {
       const d = work.step(Number.MAX_SAFE_INTEGER)
-      if (d !== undefined) return d
+      if (d === undefined) continue
+      if (d !== needInput) return d
+      if (offset >= payload.length) work.finish()
+      else {
+        const rejected = work.feed(payload.subarray(offset, offset + inflateChunkBytes))
+        if (rejected !== undefined) return rejected
+        offset += inflateChunkBytes
+      }
     }
   }
 
@@ -121,17 +134,26 @@ export class IntakeStream {
   }
 }
 
-/** One batch being read: `step` applies the next datums; the stream must not start another batch meanwhile. */
+/**
+ * One batch being read: `step` applies the next datums; a compressed batch's payload is given with `feed` as
+ * it is inflated, then `finish`. The stream must not start another batch meanwhile.
+ */
 export class BatchWork {
   constructor(
     private readonly reader: DatumReader,
+    private readonly maxPayloadBytes: number,
     private readonly applier: BatchApplier,
     private readonly decide: (applier: BatchApplier) => BatchDecision
   ) {}
 
-  /** Size of the decompressed payload. */
+  /** Bytes of payload read so far (decompressed). */
   get payloadBytes(): number {
     return this.reader.byteLength
+  }
+
+  /** Payload given but not read yet (see `DatumReader.bufferedBytes`). */
+  get bufferedBytes(): number {
+    return this.reader.bufferedBytes
   }
 
   /** What the logs rebuilt so far hold (see `DecodeLimits.maxBatchLogBytes`). */
@@ -139,20 +161,43 @@ export class BatchWork {
     return this.applier.reconstructedBytes
   }
 
-  /** Applies up to `n` datums; returns the decision once the batch is read or broken, `undefined` before. */
-  step(n: number): BatchDecision | undefined {
+  /** Gives the next chunk of the decompressed payload; the rejection once the payload passes its limit. */
+  feed(chunk: Uint8Array): BatchDecision | undefined {
+    if (this.reader.byteLength + chunk.length > this.maxPayloadBytes) {
+      return this.fail(oversizedPayload(undefined, this.maxPayloadBytes))
+    }
+    this.reader.feed(chunk)
+    return undefined
+  }
+
+  /** The whole payload has been given. */
+  finish(): void {
+    this.reader.finish()
+  }
+
+  /** The rejection for a payload that could not be read (a decompression error). */
+  fail(error: PayloadError): BatchDecision {
+    return payloadRejection(this.applier.batchId, error)
+  }
+
+  /**
+   * Applies up to `n` datums; returns the decision once the batch is read or broken, `needInput` when the
+   * payload given so far is read (`feed` or `finish` next), `undefined` after `n` datums.
+   */
+  step(n: number): BatchDecision | NeedInput | undefined {
     for (let i = 0; i < n; i++) {
       const d = this.reader.next()
       if (d === undefined) return this.decide(this.applier)
-      if (d instanceof PayloadError) {
-        return {
-          _tag: "Reject",
-          error: new PayloadError({ reason: d.reason, message: `batch ${this.applier.batchId}: ${d.message}`, cause: d.cause })
-        }
-      }
+      if (d === needInput) return d
+      if (d instanceof PayloadError) return this.fail(d)
       const e = this.applier.push(d)
       if (e !== undefined) return { _tag: "Reject", error: e }
     }
     return undefined
   }
 }
+
+const payloadRejection = (batchId: number, e: PayloadError): BatchDecision => ({
+  _tag: "Reject",
+  error: new PayloadError({ reason: e.reason, message: `batch ${batchId}: ${e.message}`, cause: e.cause })
+})
