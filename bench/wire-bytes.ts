@@ -6,6 +6,12 @@
  * median of per-round ratios) and the pattern + dictionary state over a stream of unique random lines. Where the
  * bytes go: the defines and deletes alone, and a one-window oracle (the whole sample compressed with zstd-1 in
  * one window: the most any cross-batch state could save at zstd-1's coding of the lines).
+ * A generated JSON access log (bench/support/jsonLogs.ts) is measured too, outside the median: the shared
+ * samples hold no JSON. Where the bytes go per dataset: the patterns stream's compressed batches with one
+ * category of bytes removed after another (defines and deletes, timestamps, tags and status, structured
+ * values, raw text), each category credited with the bytes its removal saved; what is left is the log framing
+ * and pattern ids. Also plain zstd-1 of the raw stream against higher levels (the sender's level is ours to
+ * choose: reported apart from the pattern gain).
  * Run: `npx tsx bench/wire-bytes.ts [--rounds N]`.
  */
 import * as Fs from "node:fs"
@@ -22,6 +28,7 @@ import { PatternContent } from "../src/services/logs/patterns/PatternContent.js"
 import { releaseRefs } from "../src/services/logs/StateRef.js"
 import { StreamDecoder } from "../src/services/logs/StreamDecoder.js"
 import { rawContent, Translator } from "../src/services/logs/Translator.js"
+import { jsonAccessLog } from "./support/jsonLogs.js"
 import { loghubDir, machine, printTable, writeResults } from "./support/loghub.js"
 
 const arg = (name: string, fallback: string) => {
@@ -42,10 +49,10 @@ const zstd1Window = (b: Uint8Array) =>
   Zlib.zstdCompressSync(b, { params: { [Zlib.constants.ZSTD_c_compressionLevel]: 1, [Zlib.constants.ZSTD_c_windowLog]: 22 } }).length
 
 /** One stream through the sender's pipeline; each batch is acknowledged before the next is sealed. */
-const stream = (lines: ReadonlyArray<string>, patterns: boolean) => {
+const stream = (lines: ReadonlyArray<string>, patterns: boolean, compressionLevel = 1) => {
   const dictionary = new Dictionary()
   const content = patterns ? new PatternContent(dictionary) : rawContent
-  const batcher = new Batcher({ maxEntries: 1000, maxContentBytes: 5_000_000, encoding: "zstd", compressionLevel: 1 }, new Translator(dictionary, content))
+  const batcher = new Batcher({ maxEntries: 1000, maxContentBytes: 5_000_000, encoding: "zstd", compressionLevel }, new Translator(dictionary, content))
   const payloads = []
   for (let i = 0; i < lines.length; i++) {
     const msg: LogMessage = { content: lines[i]!, timestamp: 1_763_856_000_000, tags, status: "info" }
@@ -75,10 +82,43 @@ const rebuilds = (lines: ReadonlyArray<string>, payloads: ReturnType<typeof stre
 
 const corpora = Fs.readdirSync(loghubDir).filter((f) => f.endsWith(".log")).sort().map((f) => ({
   name: f,
+  shared: true,
   lines: Fs.readFileSync(Path.join(loghubDir, f), "utf8").split("\n").slice(0, -1).map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l))
 }))
+corpora.push({ name: "json-access (generated)", shared: false, lines: [...jsonAccessLog(2_000)] })
 
-const rows = corpora.map(({ name, lines }) => {
+type Batch = ReadonlyArray<Datum>
+const logsOf = (b: Batch) => b.filter((d): d is Datum & { _tag: "Log" } => d._tag === "Log")
+/** Categories of bytes, removed in this order; each is credited with what its removal saves, compressed. */
+const categories: ReadonlyArray<readonly [string, (b: Batch) => Batch]> = [
+  ["defines+deletes", (b) => logsOf(b)],
+  ["timestamps", (b) => logsOf(b).map((l) => ({ ...l, timestamp: 0 }))],
+  ["tags+status", (b) => logsOf(b).map((l) => ({ ...l, tags: undefined, status: undefined }))],
+  ["values", (b) => logsOf(b).map((l) => (l.content._tag === "Structured" ? { ...l, content: { ...l.content, values: [] } } : l))],
+  ["raw text", (b) => logsOf(b).map((l) => (l.content._tag === "Raw" ? { ...l, content: { _tag: "Raw" as const, raw: "" } } : l))]
+]
+const breakdown = (payloads: ReturnType<typeof stream>["payloads"], lines: number) => {
+  const out: Record<string, number> = {}
+  let batches: Array<Batch> = payloads.map((p) => {
+    const d = decodeBatchData(p.data, "zstd")
+    if (d instanceof PayloadError) throw d
+    return d as Batch
+  })
+  const size = (bs: ReadonlyArray<Batch>) => bs.reduce((n, b) => n + zstd1(encodeDatumSequence(b)), 0)
+  let before = size(batches)
+  out.total = before / lines
+  for (const [name, strip] of categories) {
+    batches = batches.map(strip)
+    const after = size(batches)
+    out[name] = (before - after) / lines
+    before = after
+  }
+  out["framing+ids"] = before / lines
+  return out
+}
+const where: Array<Record<string, string | number>> = []
+
+const rows = corpora.map(({ name, shared, lines }) => {
   let zstd = 0
   for (let j = 0; j < lines.length; j += 1000) zstd += zstd1(Buffer.from(lines.slice(j, j + 1000).join("\n") + "\n"))
   const raw = stream(lines, false)
@@ -96,8 +136,15 @@ const rows = corpora.map(({ name, lines }) => {
   // The best any cross-batch state could do with zstd-1 coding: all batches in one compression window.
   const oracle = zstd1Window(Buffer.from(lines.join("\n") + "\n")) / zstd
   const stats = (pat.content as PatternContent).table.stats
+  for (const [mode, ps] of [["raw", raw.payloads], ["patterns", pat.payloads]] as const) {
+    const b = breakdown(ps, lines.length)
+    where.push({ corpus: name, stream: mode, ...Object.fromEntries(Object.entries(b).map(([k, v]) => [k, +v.toFixed(2)])) })
+  }
+  // The level is the sender's choice: the raw stream at higher zstd levels, against zstd-1 of the lines.
+  const levels = Object.fromEntries([3, 6, 9].map((level) => [`raw zstd-${level}/zstd-1`, +(bytes(stream(lines, false, level).payloads) / zstd).toFixed(3)]))
   return {
     corpus: name,
+    shared,
     lines: lines.length,
     "raw B/line": +(lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0) / lines.length).toFixed(1),
     "zstd-1 B/log": +(zstd / lines.length).toFixed(2),
@@ -110,15 +157,19 @@ const rows = corpora.map(({ name, lines }) => {
     "one-window oracle": +oracle.toFixed(3),
     "pattern defines": structured,
     "live patterns": stats.patterns,
+    ...levels,
     lossless: rebuilds(lines, pat.payloads) && rebuilds(lines, raw.payloads) ? "yes" : "NO"
   }
 })
-printTable(rows)
-const medianRatio = median(rows.map((r) => r["patterns/zstd-1"]))
-console.log(`\nmedian patterns/zstd-1: ${medianRatio.toFixed(3)}   max: ${Math.max(...rows.map((r) => r["patterns/zstd-1"])).toFixed(3)}`)
+printTable(rows.map(({ shared: _, ...r }) => r))
+const sharedRows = rows.filter((r) => r.shared)
+const medianRatio = median(sharedRows.map((r) => r["patterns/zstd-1"]))
+console.log(`\nmedian patterns/zstd-1 over the shared samples: ${medianRatio.toFixed(3)}   max: ${Math.max(...sharedRows.map((r) => r["patterns/zstd-1"])).toFixed(3)}   (raw stream: ${median(sharedRows.map((r) => r["raw/zstd-1"])).toFixed(3)})`)
+console.log("\nwhere the bytes go, B/log of the zstd-1 batches (removed in column order, each credited with what its removal saved):")
+printTable(where)
 
 // Sender CPU per line: translate + batch + encode + compress, alternating without/with patterns.
-const all = corpora.flatMap((c) => c.lines)
+const all = corpora.filter((c) => c.shared).flatMap((c) => c.lines)
 const cpuOf = (patterns: boolean) => {
   const t0 = process.cpuUsage()
   for (let r = 0; r < 5; r++) stream(all, patterns)
@@ -172,4 +223,4 @@ for (let i = 0; i < uniqueLines; i++) {
 const stateBytes = peakState + content.settings.candidates.maxBytes
 console.log(`state over ${uniqueLines.toLocaleString("en-US")} unique random lines: dictionary ${dictionary.stats.bytes} B (${dictionary.stats.entries} entries, ${dictionary.stats.evictions} evicted), patterns ${content.table.stats.bytes} B (${content.table.stats.patterns}, ${content.table.stats.evictions} evicted), clusters ${content.clusterer.stats.bytes} B (${content.clusterer.stats.clusters}); peak accounted state incl. admission candidates ${(stateBytes / 2 ** 20).toFixed(2)} MiB`)
 
-writeResults("wire-bytes", { machine: machine(), corpora: rows, medianRatio, cpu, cpuRatio, uniqueLines, stateBytes })
+writeResults("wire-bytes", { machine: machine(), corpora: rows, where, medianRatio, cpu, cpuRatio, uniqueLines, stateBytes })

@@ -16,8 +16,10 @@ import { releaseRefs } from "../../src/services/logs/StateRef.js"
 import { renderFloat, StreamDecoder } from "../../src/services/logs/StreamDecoder.js"
 import { Translator } from "../../src/services/logs/Translator.js"
 
-const settings = (o: { admitAfter?: number; maxPatterns?: number; maxPatternBytes?: number } = {}): PatternSettings => ({
+// Integers typed unless a test says otherwise, so the int path stays under every property test.
+const settings = (o: { admitAfter?: number; maxPatterns?: number; maxPatternBytes?: number; typedInts?: boolean } = {}): PatternSettings => ({
   ...defaultPatternSettings,
+  typedInts: o.typedInts ?? true,
   patterns: { maxPatterns: o.maxPatterns ?? 4096, maxBytes: o.maxPatternBytes ?? 4 * 1024 * 1024 },
   clusters: { ...defaultPatternSettings.clusters, admitAfter: o.admitAfter ?? 1 }
 })
@@ -123,6 +125,14 @@ describe("PatternContent", () => {
     assert.deepStrictEqual([wider.template, wider.paramCount], ["GET /items/  took  ms", 3])
   })
 
+  it("by default sends integers as their text (digits compress better than varints), still byte-exact", () => {
+    const { translator } = makeTranslator(settings({ typedInts: false }))
+    translate(translator, "GET /items/1 200 took 15 ms")
+    const second = translate(translator, "GET /items/2 200 took 17 ms")
+    assert.deepStrictEqual(second.content._tag === "Structured" && second.content.values, [{ _tag: "String", value: "2" }, { _tag: "String", value: "17" }])
+    assert.isFalse(defaultPatternSettings.typedInts)
+  })
+
   it("sends a line raw when the structured form would not be smaller, or the shape is still being learned", () => {
     const { translator } = makeTranslator(settings({ admitAfter: 3 }))
     assert.deepStrictEqual(["a b", "c d", "e f", "g h"].map((l) => translate(translator, l).content._tag), ["Raw", "Raw", "Raw", "Raw"])
@@ -150,7 +160,8 @@ describe("PatternContent", () => {
     const s: PatternSettings = {
       patterns: { maxPatterns: 200, maxBytes: 64 * 1024 },
       clusters: { ...defaultPatternSettings.clusters, maxClusters: 500, maxBytes: 64 * 1024, admitAfter: 1 },
-      candidates: { maxEntries: 300, maxBytes: 16 * 1024 }
+      candidates: { maxEntries: 300, maxBytes: 16 * 1024 },
+      typedInts: true
     }
     const dictionary = new Dictionary({ maxEntries: 300, maxBytes: 32 * 1024 })
     const content = new PatternContent(dictionary, s)
