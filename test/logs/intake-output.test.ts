@@ -6,7 +6,7 @@ import * as Path from "node:path"
 import { Effect, Exit } from "effect"
 import { type FileIo, layerFile, nodeFileIo } from "../../src/layers/logs/IntakeOutputLive.js"
 import { IntakeOutput, IntakeOutputError } from "../../src/services/logs/IntakeOutput.js"
-import { type IntakeBatch, JsonLinesEncoder, toIntakeRecord } from "../../src/services/logs/IntakeRecord.js"
+import { ChunkPool, type IntakeBatch, JsonLinesEncoder, toIntakeRecord } from "../../src/services/logs/IntakeRecord.js"
 import type { ReconstructedLog } from "../../src/services/logs/StreamDecoder.js"
 
 const arbLog: fc.Arbitrary<ReconstructedLog> = fc.record({
@@ -23,8 +23,8 @@ const lines = (b: IntakeBatch) => b.logs.map((l) => JSON.stringify(toIntakeRecor
 describe("JSON lines encoded straight into buffers", () => {
   it("are the bytes JSON.stringify gives for each record, across chunk boundaries", () => {
     fc.assert(
-      fc.property(fc.array(arbLog, { maxLength: 40 }), fc.integer({ min: 0, max: 20_000 }), (logs, hint) => {
-        const e = new JsonLinesEncoder(hint)
+      fc.property(fc.array(arbLog, { maxLength: 200 }), fc.integer({ min: 1, max: 20_000 }), (logs, chunkBytes) => {
+        const e = new JsonLinesEncoder(new ChunkPool(chunkBytes))
         const b = batchOf(logs)
         e.encode(b, 0, Math.floor(logs.length / 2))
         e.encode(b, Math.floor(logs.length / 2))
@@ -32,6 +32,27 @@ describe("JSON lines encoded straight into buffers", () => {
       }),
       { numRuns: 300 }
     )
+  })
+})
+
+describe("the chunk pool", () => {
+  it("reuses the chunks an encoder filled once they are given back, keeps at most its bound, and never a slice it does not own", () => {
+    const pool = new ChunkPool(64 * 1024, 2)
+    const e = new JsonLinesEncoder(pool)
+    const b = batchOf(Array.from({ length: 200 }, (_, i) => log(`line ${i} `.repeat(60))))
+    e.encode(b)
+    const first = e.take()
+    expect(first.length).toBeGreaterThan(2)
+    expect(Buffer.concat(first).toString("utf8")).toBe(lines(b))
+    pool.give(first)
+    const taken = [pool.take(), pool.take(), pool.take()]
+    expect(taken.map((c) => first.findIndex((f) => f.buffer === c.buffer))).toEqual([1, 0, -1]) // at most 2 kept
+    const other = new ChunkPool(64 * 1024, 8)
+    const notWhole = [Buffer.allocUnsafe(100), Buffer.alloc(64 * 1024).subarray(1), Buffer.alloc(1000)]
+    other.give(notWhole)
+    const fresh = other.take()
+    expect(notWhole.some((b) => b.buffer === fresh.buffer)).toBe(false)
+    expect(fresh.length).toBe(64 * 1024)
   })
 })
 

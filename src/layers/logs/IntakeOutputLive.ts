@@ -5,17 +5,17 @@
 import * as Fs from "node:fs"
 import { Effect, Layer, Stream, SubscriptionRef } from "effect"
 import { IntakeOutput, IntakeOutputError } from "../../services/logs/IntakeOutput.js"
-import { type IntakeBatch, type IntakeRecord, JsonLinesEncoder, toIntakeRecords } from "../../services/logs/IntakeRecord.js"
+import { ChunkPool, type IntakeBatch, type IntakeRecord, JsonLinesEncoder, toIntakeRecords } from "../../services/logs/IntakeRecord.js"
 import { yieldToEventLoop } from "./eventLoop.js"
 
 /** Logs encoded between two event-loop yields (a few milliseconds of work). */
 const encodeSlice = 4096
 
 /** Encodes a batch as JSON lines in slices, so a large batch does not hold the event loop. */
-const encodeBatch = (batch: IntakeBatch) =>
+const encodeBatch = (batch: IntakeBatch, pool?: ChunkPool) =>
   Effect.gen(function*() {
     const n = batch.logs.length
-    const encoder = new JsonLinesEncoder(n * 128)
+    const encoder = new JsonLinesEncoder(pool)
     for (let from = 0; from < n; from += encodeSlice) {
       if (from > 0) yield* yieldToEventLoop
       encoder.encode(batch, from, Math.min(n, from + encodeSlice))
@@ -76,6 +76,8 @@ export const layerFile = (path: string, io: FileIo = nodeFileIo) =>
       /** Set when a failed write could not be truncated away yet. */
       let dirty = false
       const lock = yield* Effect.makeSemaphore(1)
+      // A batch's chunks go back to the pool once written (or given up on).
+      const pool = new ChunkPool()
 
       const fail = (message: string, cause: unknown) => new IntakeOutputError({ target: path, message, cause })
 
@@ -108,8 +110,10 @@ export const layerFile = (path: string, io: FileIo = nodeFileIo) =>
 
       return IntakeOutput.of({
         write: (batch) =>
-          encodeBatch(batch).pipe(
-            Effect.flatMap((chunks) => lock.withPermits(1)(Effect.uninterruptible(writeAll(chunks))))
+          encodeBatch(batch, pool).pipe(
+            Effect.flatMap((chunks) =>
+              lock.withPermits(1)(Effect.uninterruptible(writeAll(chunks))).pipe(Effect.ensuring(Effect.sync(() => pool.give(chunks))))
+            )
           )
       })
     })

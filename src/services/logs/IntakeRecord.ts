@@ -42,24 +42,48 @@ export const toIntakeRecords = (b: IntakeBatch): Array<IntakeRecord> =>
   b.logs.map((log) => toIntakeRecord(log, b.stream, b.batch))
 
 /**
+ * Output chunks of one size, reused: encoding a batch then allocates nothing, where a fresh chunk per batch is
+ * external memory that drives V8 into full collections. At most `keep` free chunks are kept.
+ */
+export class ChunkPool {
+  private readonly free: Array<Buffer> = []
+  constructor(readonly chunkBytes = 256 * 1024, private readonly keep = 8) {}
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(this.chunkBytes)
+  }
+
+  /** Gives back the chunks `views` (from `JsonLinesEncoder.take`) were cut from, once nothing reads them. */
+  give(views: ReadonlyArray<Buffer>): void {
+    for (const v of views) {
+      if (this.free.length >= this.keep) return
+      if (v.byteOffset === 0 && v.buffer.byteLength === this.chunkBytes) this.free.push(Buffer.from(v.buffer, 0, this.chunkBytes))
+    }
+  }
+}
+
+/** Lines joined into one string before it is written into a chunk: one native UTF-8 write per group, not per line. */
+const groupLines = 64
+const groupChars = 16 * 1024
+
+/**
  * Appends JSON lines straight into buffer chunks (no batch-sized string to join and copy); a full chunk is
- * handed out as a view.
+ * handed out as a view. Lines are written a group at a time.
  */
 export class JsonLinesEncoder {
   private readonly chunks: Array<Buffer> = []
   private chunk: Buffer = Buffer.alloc(0)
   private offset = 0
-  private readonly chunkBytes: number
+  private group = ""
+  private groupSize = 0
   // Batches repeat a handful of tag strings and statuses: render each once.
   private lastTags = ""
   private lastTagsJson = "[]"
   private lastStatus: string | undefined = undefined
   private lastStatusJson = "null"
 
-  /** `sizeHint`: the expected output size, so a small batch gets a small chunk. */
-  constructor(sizeHint = 256 * 1024) {
-    this.chunkBytes = Math.min(1024 * 1024, Math.max(4096, Math.ceil(sizeHint * 1.25)))
-  }
+  /** Chunks come from `pool` (a private one when none is given). */
+  constructor(private readonly pool: ChunkPool = new ChunkPool(64 * 1024, 0)) {}
 
   /**
    * Encodes logs [from, to) of a batch. Keys are in `IntakeRecord`'s order (uuid, when set, last), the same
@@ -77,29 +101,34 @@ export class JsonLinesEncoder {
         this.lastStatus = log.status
         this.lastStatusJson = log.status === undefined ? "null" : JSON.stringify(log.status)
       }
-      const line = `{"timestamp":${log.timestamp},"message":${JSON.stringify(log.message)},"tags":${this.lastTagsJson},"status":${this.lastStatusJson}${tail}${
+      this.group += `{"timestamp":${log.timestamp},"message":${JSON.stringify(log.message)},"tags":${this.lastTagsJson},"status":${this.lastStatusJson}${tail}${
         log.uuid === undefined ? "" : `,"uuid":${JSON.stringify(log.uuid)}`
       }}\n`
-      this.write(line)
+      if (++this.groupSize === groupLines || this.group.length > groupChars) this.writeGroup()
     }
   }
 
   /** The encoded bytes so far, as chunk views; the encoder is reset. */
   take(): Array<Buffer> {
+    this.writeGroup()
     if (this.offset > 0) this.chunks.push(this.chunk.subarray(0, this.offset))
     this.chunk = Buffer.alloc(0)
     this.offset = 0
     return this.chunks.splice(0)
   }
 
-  private write(line: string): void {
-    // A UTF-16 unit is at most 3 UTF-8 bytes: when the line may not fit, close the chunk first.
-    if (this.offset + line.length * 3 > this.chunk.length) {
+  private writeGroup(): void {
+    const text = this.group
+    if (text === "") return
+    this.group = ""
+    this.groupSize = 0
+    // A UTF-16 unit is at most 3 UTF-8 bytes: when the text may not fit, close the chunk first.
+    if (this.offset + text.length * 3 > this.chunk.length) {
       if (this.offset > 0) this.chunks.push(this.chunk.subarray(0, this.offset))
-      this.chunk = Buffer.allocUnsafe(Math.max(this.chunkBytes, line.length * 3))
+      this.chunk = text.length * 3 > this.pool.chunkBytes ? Buffer.allocUnsafe(text.length * 3) : this.pool.take()
       this.offset = 0
     }
-    this.offset += this.chunk.write(line, this.offset, "utf8")
+    this.offset += this.chunk.write(text, this.offset, "utf8")
   }
 }
 
