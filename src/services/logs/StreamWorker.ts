@@ -4,7 +4,8 @@
  * takes them in order, turns each into an event for the reducer (`StreamWorkerMachine.step`) and performs the
  * commands it returns. The reducer decides everything (streams, timers, input, stop); the fiber owns the data
  * the decisions are about: the held input, the batcher (translator, dictionary), the inflight tracker and the
- * open streams. After every turn it publishes the worker's status, which callers wait on.
+ * open streams (each a fiber of its own, `WorkerStream.ts`). After every turn it publishes the worker's
+ * status, which callers wait on.
  *
  * The mailbox needs no capacity of its own: each producer has at most one chunk in it (an offer waits until
  * its chunk is taken), a stream at most one acknowledgement more than it was sent batches, and each timer and
@@ -22,12 +23,13 @@ import * as M from "./metrics.js"
 import { PatternContent } from "./patterns/PatternContent.js"
 import type { Payload } from "./Payload.js"
 import type { SenderConfig } from "./SenderConfig.js"
-import { classifyStatus, GrpcCode, SenderStopped, type StreamFailure } from "./errors.js"
+import { GrpcCode, SenderStopped } from "./errors.js"
 import { type Command, type Event, initialState, type MachineState, step, type StreamProblem, type TimerKind } from "./StreamWorkerMachine.js"
 import { emptyCounters, type WorkerReport, type WorkerStatus } from "./StreamWorkerState.js"
 import { releaseRefs } from "./StateRef.js"
-import { type StreamEnd, type StreamSession, StreamTransport } from "./StreamTransport.js"
+import { StreamTransport } from "./StreamTransport.js"
 import { rawContent, Translator } from "./Translator.js"
+import { type LiveStream, runWorkerStream, type StreamMessage } from "./WorkerStream.js"
 
 export type { WorkerReport, WorkerStatus } from "./StreamWorkerState.js"
 
@@ -55,25 +57,11 @@ export interface StreamWorker {
 
 /** What the driver takes from its mailbox: reducer events, and the two that carry data or concern the batcher. */
 type Message =
-  | Extract<Event, { readonly _tag: "StreamOpened" | "StreamFailed" | "Ack" | "Timer" | "Shutdown" | "Abort" }>
+  | StreamMessage
+  | Extract<Event, { readonly _tag: "Timer" | "Shutdown" | "Abort" }>
   | { readonly _tag: "Logs"; readonly chunk: OfferedChunk }
   /** The open batch waited `batchMaxWaitMs`: seal it. */
   | { readonly _tag: "FlushDue" }
-
-interface LiveStream {
-  readonly session: StreamSession
-  readonly halfClose: Deferred.Deferred<void>
-  /** Batches written, the snapshot included: the stream is owed no more acknowledgements than this. */
-  readonly written: { n: number }
-}
-
-const problemOf = (end: StreamEnd): StreamProblem => ({
-  failureClass: classifyStatus(end.code),
-  code: end.code,
-  message: end.code === GrpcCode.OK ? "the server ended the stream" : end.details
-})
-
-const problemOfFailure = (f: StreamFailure): StreamProblem => ({ failureClass: f.failureClass, code: f.code, message: f.details })
 
 /**
  * `acknowledged` receives the positions of settled chunks, in the order they settle (bounded: the driver waits
@@ -137,35 +125,6 @@ export const makeStreamWorker = (
       mailbox.unsafeOffer(m)
     }
     const stopped = () => new SenderStopped({ message: `worker ${worker} is shutting down and takes no more logs` })
-
-    const runStream = (streamId: number) =>
-      Effect.gen(function*() {
-        const halfClose = yield* Deferred.make<void>()
-        const written = { n: 0 }
-        let acks = 0
-        const session = yield* transport.open({
-          // One acknowledgement beyond what was written is enough for the reducer to abandon the stream.
-          onAck: (batchId, status) => {
-            if (++acks <= written.n + 1) post({ _tag: "Ack", streamId, batchId, ok: status === 1 })
-          }
-        })
-        live.set(streamId, { session, halfClose, written })
-        yield* Effect.addFinalizer(() => Effect.sync(() => live.delete(streamId)))
-        post({ _tag: "StreamOpened", streamId })
-        const afterHalfClose = Deferred.await(halfClose).pipe(
-          Effect.zipRight(Effect.sync(() => session.halfClose())),
-          Effect.zipRight(Effect.timeoutTo(session.ended, {
-            duration: config.halfCloseGraceMs,
-            onSuccess: (end) => end,
-            onTimeout: (): StreamEnd => ({ code: GrpcCode.CANCELLED, details: "no status after half-close" })
-          }))
-        )
-        const end = yield* Effect.raceFirst(session.ended, afterHalfClose)
-        post({ _tag: "StreamFailed", streamId, problem: problemOf(end) })
-      }).pipe(
-        Effect.scoped,
-        Effect.catchAll((f) => Effect.sync(() => post({ _tag: "StreamFailed", streamId, problem: problemOfFailure(f) })))
-      )
 
     const write = (s: LiveStream, batchId: number, data: Uint8Array): void => {
       s.session.send(batchId, data)
@@ -239,7 +198,7 @@ export const makeStreamWorker = (
     const perform = (c: Command, offered: OfferedChunk | undefined, followUps: Array<Event>): Effect.Effect<void> => {
       switch (c._tag) {
         case "Open":
-          return FiberMap.run(streams, c.streamId, runStream(c.streamId)).pipe(Effect.asVoid)
+          return FiberMap.run(streams, c.streamId, runWorkerStream(transport, c.streamId, live, post, config.halfCloseGraceMs)).pipe(Effect.asVoid)
         case "Close": {
           const s = live.get(c.streamId)
           if (c.how === "halfClose" && s !== undefined) return Deferred.succeed(s.halfClose, undefined).pipe(Effect.asVoid)
