@@ -22,12 +22,13 @@ import { ProcessInfoFromResolver } from "../layers/debugger/ProcessInfoFromResol
 import { SnapshotIdsRandom } from "../layers/debugger/SnapshotIdsLayers.js"
 import { layer as layerUploader } from "../layers/debugger/UploaderLive.js"
 import * as ProcessResolverLayer from "../layers/process/ProcessResolverLayer.js"
+import { describedWithDefault } from "./optionHelp.js"
 
 /** The capture did not complete as asked; the message says why. */
 export class DebugCommandFailed extends Data.TaggedError("DebugCommandFailed")<{ readonly message: string }> {}
 
 const options = {
-  pid: Options.integer("pid").pipe(Options.withDescription("the Node.js process to attach to")),
+  pid: Options.integer("pid").pipe(Options.withDescription("pid of the Node.js process to attach to")),
   probes: Options.text("probe").pipe(
     Options.withDescription("FILE:LINE; FILE is the end of a loaded script's path or of a source-mapped original (src/cart.ts)"),
     Options.repeated
@@ -46,7 +47,9 @@ const options = {
     Options.withDescription("per-probe hits per second (default 1 for snapshots, 5000 for log probes)"),
     Options.optional
   ),
-  budgetMs: Options.integer("budget-ms").pipe(Options.withDescription("capture time budget per hit"), Options.withDefault(15)),
+  budgetMs: Options.integer("budget-ms").pipe(
+    describedWithDefault("milliseconds of capture time per hit, 1 to 10000", 15)
+  ),
   endpoint: Options.text("endpoint").pipe(
     Options.withDescription("upload to this intake URL (the agent's /debugger/v2/input) instead of printing"),
     Options.optional

@@ -11,10 +11,10 @@ import { type IntakeFaults, intakeDefaults, type IntakeStats } from "../services
 import { layerFile, layerStdout } from "../layers/logs/IntakeOutputLive.js"
 import { IntakeServer, layerIntakeServer } from "../layers/logs/IntakeServer.js"
 import { parseHostPort, UsageError } from "./hostPort.js"
+import { describedWithDefault } from "./optionHelp.js"
 
 const listen = Options.text("listen").pipe(
-  Options.withDescription("HOST:PORT to listen on (port 0 picks a free port)"),
-  Options.withDefault("127.0.0.1:0")
+  describedWithDefault("HOST:PORT to listen on (port 0 picks a free port)", "127.0.0.1:0")
 )
 const apiKey = Options.redacted("api-key").pipe(
   Options.withDescription("required dd-api-key (visible in ps: prefer --api-key-file or $DD_API_KEY); with no key at all, any non-empty key is accepted"),
@@ -38,34 +38,33 @@ const readKeyFile = (path: string) =>
   )
 const out = Options.file("out").pipe(Options.withDescription("append logs as JSON lines to FILE (default stdout)"), Options.optional)
 const maxPayload = Options.integer("max-payload-bytes").pipe(
-  Options.withDescription("limit on a decompressed batch"),
-  Options.withDefault(intakeDefaults.maxPayloadBytes)
+  describedWithDefault("bytes a batch may take once decompressed", intakeDefaults.maxPayloadBytes)
 )
 const limit = (name: string, description: string, fallback: number) =>
-  Options.integer(name).pipe(Options.withDescription(description), Options.withDefault(fallback))
-const maxBatchDatums = limit("max-batch-datums", "limit on the datums of one batch", intakeDefaults.maxBatchDatums)
+  Options.integer(name).pipe(describedWithDefault(description, fallback))
+const maxBatchDatums = limit("max-batch-datums", "datums one batch may hold", intakeDefaults.maxBatchDatums)
 const maxBatchLogBytes = limit(
   "max-batch-log-bytes",
-  "limit on the reconstructed logs of one batch (characters, plus 64 per log)",
+  "characters the reconstructed logs of one batch may hold, counting 64 more per log",
   intakeDefaults.maxBatchLogBytes
 )
-const maxStateBytes = limit("max-state-bytes", "limit on the dictionary and patterns one stream holds", intakeDefaults.maxStateBytes)
+const maxStateBytes = limit("max-state-bytes", "bytes of dictionary and patterns one stream may hold", intakeDefaults.maxStateBytes)
 const maxBufferedBytes = limit(
   "max-buffered-bytes",
-  "memory all streams' batches may hold together; a stream waits (stops reading) while it is spent",
+  "bytes all streams' batches may hold together in memory; a stream waits (stops reading) while they are spent",
   intakeDefaults.maxBufferedBytes
 )
 const positive = (name: string) =>
   Options.integer(name).pipe(Options.optional)
-const resetAfter = positive("reset-after-batches").pipe(Options.withDescription("fault: abort a stream with UNAVAILABLE after N data batches"))
-const resets = positive("resets").pipe(Options.withDescription("fault: how many resets in all (default 1)"))
-const ackDelay = positive("ack-delay-ms").pipe(Options.withDescription("fault: delay every ack by D ms"))
-const withhold = positive("withhold-acks-after").pipe(Options.withDescription("fault: stop acking a stream after N acks"))
+const resetAfter = positive("reset-after-batches").pipe(Options.withDescription("fault: abort a stream with UNAVAILABLE after this many data batches"))
+const resets = positive("resets").pipe(Options.withDescription("fault: number of streams reset in all (default 1)"))
+const ackDelay = positive("ack-delay-ms").pipe(Options.withDescription("fault: delay every ack by this many milliseconds"))
+const withhold = positive("withhold-acks-after").pipe(Options.withDescription("fault: stop acking a stream after this many acks"))
 const rejectStatus = Options.text("reject-status").pipe(
   Options.withDescription("fault: reject new streams with this gRPC status (name or number)"),
   Options.optional
 )
-const rejectCount = positive("reject-count").pipe(Options.withDescription("fault: how many streams to reject (default 1)"))
+const rejectCount = positive("reject-count").pipe(Options.withDescription("fault: number of streams to reject (default 1)"))
 
 /** Parses a gRPC status given as a number or a name such as UNAVAILABLE. */
 export const parseGrpcStatus = (value: string): number | undefined => {

@@ -14,6 +14,7 @@ import { LogsSender, type LogsSenderService, type SendReport } from "../services
 import { decodeSenderConfig } from "../services/logs/SenderConfig.js"
 import { readTlsFiles } from "../layers/logs/TlsFiles.js"
 import { parseHostPort, UsageError } from "./hostPort.js"
+import { describedWithDefault } from "./optionHelp.js"
 
 export class LogsSendIncomplete extends Data.TaggedError("LogsSendIncomplete")<{ readonly message: string }> {}
 
@@ -28,24 +29,24 @@ const apiKey = Options.redacted("api-key").pipe(
   Options.withFallbackConfig(Config.redacted("DD_API_KEY")),
   Options.optional
 )
-const workers = Options.integer("workers").pipe(Options.withDescription("stream workers on the shared channel"), Options.withDefault(1))
-const compression = Options.choice("compression", ["zstd", "identity"]).pipe(Options.withDefault("zstd" as const))
-const compressionLevel = Options.integer("compression-level").pipe(Options.withDefault(1))
+const workers = Options.integer("workers").pipe(describedWithDefault("stream workers on the shared channel", 1))
+const compression = Options.choice("compression", ["zstd", "identity"]).pipe(
+  describedWithDefault("batch compression: zstd, or identity (none)", "zstd" as const)
+)
+const compressionLevel = Options.integer("compression-level").pipe(describedWithDefault("zstd compression level (1 fastest, 19 smallest)", 1))
 const batchMaxEntries = Options.integer("batch-max-entries").pipe(
-  Options.withDescription("logs per batch at most"),
-  Options.withDefault(1000)
+  describedWithDefault("logs per batch at most", 1000)
 )
 const patterns = Options.boolean("patterns", { negationNames: ["no-patterns"] }).pipe(
   Options.withDescription("send logs as patterns plus typed values (default: raw text, or $DD_LOGS_CONFIG_PATTERN_EXTRACTION)"),
   Options.withFallbackConfig(Config.boolean("DD_LOGS_CONFIG_PATTERN_EXTRACTION"))
 )
 const tags = Options.text("tags").pipe(Options.withDescription("comma-separated tags, e.g. env:prod,team:a"), Options.optional)
-const service = Options.text("service").pipe(Options.optional)
-const source = Options.text("source").pipe(Options.optional)
-const status = Options.text("status").pipe(Options.optional)
+const service = Options.text("service").pipe(Options.withDescription("service every log is tagged with"), Options.optional)
+const source = Options.text("source").pipe(Options.withDescription("source every log is tagged with (ddsource)"), Options.optional)
+const status = Options.text("status").pipe(Options.withDescription("status every log carries (e.g. info, error)"), Options.optional)
 const shutdownTimeout = Options.integer("shutdown-timeout-ms").pipe(
-  Options.withDescription("at end of input, give up after this long without an acknowledgement (ms)"),
-  Options.withDefault(10_000)
+  describedWithDefault("at end of input, give up after this many milliseconds without an acknowledgement", 10_000)
 )
 const files = Args.file({ name: "FILE", exists: "yes" }).pipe(Args.repeated)
 

@@ -16,11 +16,11 @@ import { makeArgsScrubber } from "../services/process/ArgsScrubber.js"
 import { ProcFs } from "../services/process/ProcFs.js"
 import { ProcessResolver } from "../services/process/ProcessResolver.js"
 import { processEventToJson, processReport, securityEvent } from "../services/process/Serializers.js"
+import { describedWithDefault } from "./optionHelp.js"
 
 const procRoot = Options.directory("proc-root").pipe(
-  Options.withDescription("procfs to read (a host /proc mounted in a container); default $HOST_PROC or /proc"),
   Options.withFallbackConfig(Config.string("HOST_PROC")),
-  Options.withDefault("/proc")
+  describedWithDefault("procfs to read (a host /proc mounted in a container)", "/proc", "$HOST_PROC, else /proc")
 )
 const readEnviron = Options.boolean("read-environ").pipe(
   Options.withDescription("read DD_SERVICE/DD_ENV/DD_VERSION from each process environment (nothing else is kept)")
@@ -53,8 +53,7 @@ export const parseInterval = (text: string): Either.Either<Duration.Duration, st
     : Either.right(d)
 }
 const interval = Options.text("interval").pipe(
-  Options.withDescription("rescan period (e.g. 500ms, 1s, 1m)"),
-  Options.withDefault("1s"),
+  describedWithDefault("rescan period, a number with its unit: 500ms, 1s, 1m", "1s"),
   Options.mapEffect((t) =>
     Either.match(parseInterval(t), {
       onLeft: (msg) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(msg))),
@@ -112,7 +111,7 @@ const row = (e: ProcessEntry, r: typeof ProcessReportJson.Type) => {
 const list = Command.make(
   "processes",
   {
-    pid: Options.integer("pid").pipe(Options.withDescription("resolve only this process"), Options.optional),
+    pid: Options.integer("pid").pipe(Options.withDescription("resolve only the process with this pid"), Options.optional),
     json: Options.boolean("json").pipe(Options.withDescription("one JSON object per line instead of a table")),
     procRoot,
     readEnviron,
@@ -149,8 +148,7 @@ const watch = Command.make(
     readEnviron,
     sensitiveWords,
     format: Options.choice("format", ["event", "security"]).pipe(
-      Options.withDescription("event: process events; security: CWS-style events with parent and ancestors"),
-      Options.withDefault("event" as const)
+      describedWithDefault("event: process events; security: CWS-style events with parent and ancestors", "event" as const)
     )
   },
   ({ format, interval, procRoot, readEnviron, sensitiveWords }) =>

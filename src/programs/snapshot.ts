@@ -23,6 +23,7 @@ import { ProcessInfoStatic, ProcessInfoTableOver } from "../layers/debugger/Proc
 import * as ProcessResolverLayer from "../layers/process/ProcessResolverLayer.js"
 import { SnapshotIdsRandom, SnapshotIdsSequential } from "../layers/debugger/SnapshotIdsLayers.js"
 import { layer as layerUploader } from "../layers/debugger/UploaderLive.js"
+import { describedWithDefault } from "./optionHelp.js"
 
 /** Some input was not encoded or not delivered; the counts are in the message. */
 export class SnapshotCommandFailed extends Data.TaggedError("SnapshotCommandFailed")<{ readonly message: string }> {}
@@ -43,8 +44,7 @@ const sequentialIds = Options.boolean("sequential-ids").pipe(
   Options.withDescription("deterministic snapshot ids 00000000-0000-4000-8000-000000000001, … (reproducible output)")
 )
 const byteBudget = Options.integer("byte-budget").pipe(
-  Options.withDescription("byte budget of one message"),
-  Options.withDefault(defaultEncoderOptions.byteBudget)
+  describedWithDefault("bytes one message may take, at least 4096", defaultEncoderOptions.byteBudget)
 )
 
 interface Common {
@@ -126,7 +126,7 @@ const exitNonZero = <A, R>(run: Effect.Effect<A, SnapshotCommandFailed, R>) =>
 
 const encodeCommand = Command.make(
   "encode",
-  { file, processes, service, sequentialIds, byteBudget, pretty: Options.boolean("pretty") },
+  { file, processes, service, sequentialIds, byteBudget, pretty: Options.boolean("pretty").pipe(Options.withDescription("indent the JSON messages (one per line otherwise)")) },
   (o) =>
     Effect.gen(function*() {
       const table = yield* readProcesses(o.processes)
@@ -171,8 +171,7 @@ const uploadCommand = Command.make(
     sequentialIds,
     byteBudget,
     endpoint: Options.text("endpoint").pipe(
-      Options.withDescription("snapshot intake URL (the local agent's /debugger/v2/input, or an intake with --api-key)"),
-      Options.withDefault(defaultAgentEndpoint)
+      describedWithDefault("snapshot intake URL (the local agent's /debugger/v2/input, or an intake with --api-key)", defaultAgentEndpoint)
     ),
     apiKey: Options.redacted("api-key").pipe(
       Options.withFallbackConfig(Config.redacted("DD_API_KEY")),
