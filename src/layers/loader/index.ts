@@ -2,9 +2,11 @@
  * Live adapters of the trace loader: listener set, /proc classifier, activation driver, agent
  * supervisor, configuration file reader, the agent-side adoption helper, and `runLoader`.
  */
-export { type ActivationResult, type ConnectionSource, type DriverOptions, waitForActivation } from "./Activation.js"
-export { loadLoaderConfig, readConfigFile } from "./ConfigFile.js"
-export { handleFd } from "./HandleFd.js"
+/** The loader program: holds the sockets, absorbs probes, starts and supervises the agent. */
+export { type LoaderOptions, type LoaderOutcome, runLoader } from "./Loader.js"
+/** The loader's configuration: YAML file and `DD_*` variables, decoded. */
+export { loadLoaderConfig } from "./ConfigFile.js"
+/** Agent side: adopt the sockets the loader handed over (and serve the connections it held). */
 export {
   type AdoptedClient,
   type AdoptedListener,
@@ -13,23 +15,5 @@ export {
   type AdoptOptions,
   serveHeldClients
 } from "./InheritedSockets.js"
-export {
-  type AcceptedConnection,
-  type BoundListener,
-  ListenerEvent,
-  type ListenerSet,
-  openListeners,
-  resolveHost
-} from "./Listeners.js"
-export { formatLine, loaderLogger, withLoaderLogger } from "./LogFormat.js"
-export { type LoaderOptions, type LoaderOutcome, runLoader } from "./Loader.js"
-export {
-  liveProcNetSources,
-  makeProcNetClassifier,
-  layerProcNetClassifier,
-  type ProcNetOptions
-} from "./ProcNetClassifier.js"
-export { drainBuffered, makeReadingClassifier } from "./ReadingClassifier.js"
-export { resolveCommand } from "./ResolveCommand.js"
-export { FORWARDED_SIGNALS, processSignals } from "../ProcessSignals.js"
-export { type AgentExit, type AgentProcess, exitCodeOf, spawnAgent, superviseAgent } from "./Supervisor.js"
+/** The classifier over /proc/net/tcp (Linux). */
+export { layerProcNetClassifier } from "./ProcNetClassifier.js"

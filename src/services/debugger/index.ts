@@ -1,40 +1,48 @@
 /**
- * Dynamic Instrumentation snapshots: the capture-event input model, the snapshot encoder (a pure core
- * with limits, cycle marking and a byte budget), message rendering, process identity, per-probe rate
- * limits, probe diagnostics, batching and the uploader port. Live adapters are in DebuggerLayers.
+ * The debugger concern's public API: capture events (the Schema of captured value graphs) and their decoder,
+ * the snapshot encoder service with its limits, the ports it needs (process identity, snapshot ids), the
+ * uploader and the snapshot pipeline that ties them together, per-probe rate limits, and the typed errors.
+ * Batching, token buckets, diagnostics bookkeeping and the message renderer's pieces are internal.
  */
-
-/** Capture-event input model (Schemas and types): values, probes, capture contexts, heap. */
-export * from "./CaptureEvent.js"
-/** Effective capture limits, encoder-wide bounds and message caps. */
-export * from "./Limits.js"
-/** The closed `notCapturedReason` vocabulary and `truncatedBy` causes. */
-export * from "./Reasons.js"
-/** Pure snapshot encoder: event + identity + id → message JSON within the byte budget. */
-export { encodeSnapshot, traceIdHex } from "./Envelope.js"
-export type { EncodedSnapshot } from "./Envelope.js"
-/** Template and default message rendering. */
-export { parseTemplate, renderMessage } from "./Message.js"
-export type { RenderedMessage, Segment } from "./Message.js"
-/** JSON-line decoding with per-value error isolation. */
-export { decodeEvent, decodeEventLine, describeParseError, maxJsonNesting, maxLineBytes } from "./EventDecoder.js"
-/** Process identity port and its precedence rule. */
-export * from "./ProcessInfo.js"
-/** Snapshot id port. */
-export * from "./SnapshotIds.js"
-/** The encoder service over the ProcessInfo and SnapshotIds ports. */
-export { layer as layerSnapshotEncoder, makeSnapshotEncoder, SnapshotEncoder } from "./SnapshotEncoder.js"
-export type { EncodedEvent } from "./SnapshotEncoder.js"
-/** Token bucket and per-probe rate limiter. */
-export * from "./TokenBucket.js"
-export * from "./RateLimiter.js"
-/** Upload batching (pure), diagnostics, uploader port and configuration. */
-export * from "./Batcher.js"
-export * from "./Diagnostics.js"
-export * from "./Uploader.js"
-/** Rate limit → encode → upload, with diagnostics. */
-export * from "./Pipeline.js"
+/** Captured events: the Schema of a probe hit with its captured values, and its JSON-lines decoder. */
+export {
+  ArrayValue,
+  CaptureEvent,
+  CaptureLimits,
+  EvaluationError,
+  Frame,
+  InterfaceValue,
+  MapValue,
+  NullValue,
+  PointerValue,
+  Probe,
+  ScalarValue,
+  StringValue,
+  StructValue,
+  Thread,
+  UnavailableValue,
+  Value
+} from "./CaptureEvent.js"
+export { decodeEvent, decodeEventLine, maxJsonNesting, maxLineBytes } from "./EventDecoder.js"
+/** The encoder of snapshot messages and its limits. */
+export { type EncodedEvent, layer as layerSnapshotEncoder, makeSnapshotEncoder, SnapshotEncoder } from "./SnapshotEncoder.js"
+export { defaultEncoderOptions, defaultLimits, type EncoderOptions, type Limits, resolveLimits } from "./Limits.js"
+/** Who a process is (service, env, version), as the encoder asks for it (layers in `DebuggerLayers`). */
+export { type ProcessFacts, ProcessFactsFile, type ProcessIdentity, ProcessInfo, resolveProcessIdentity } from "./ProcessInfo.js"
+/** Snapshot ids (random or sequential layers in `DebuggerLayers`). */
+export { SnapshotIds } from "./SnapshotIds.js"
+/** The uploader port, its settings and counters (the HTTP layer is in `DebuggerLayers`). */
+export { defaultAgentEndpoint, Uploader, type UploaderConfig, uploaderConfig, type UploadStats } from "./Uploader.js"
+/** Events in, encoded and rate-limited snapshots uploaded. */
+export { layerPipeline, makeSnapshotPipeline, type PipelineCounts, SnapshotPipeline } from "./Pipeline.js"
+/** Per-probe rate limits. */
+export { layerRateLimiter, layerUnlimited, makeProbeRateLimiter, ProbeRateLimiter } from "./RateLimiter.js"
 /** Typed errors. */
-export * from "./errors.js"
-/** Bounded JSON-lines splitting. */
-export * from "./LineSplitter.js"
+export {
+  InvalidCaptureEvent,
+  InvalidUploaderConfig,
+  type SnapshotEncodeError,
+  SnapshotTooLarge,
+  UnknownProcess,
+  UploadError
+} from "./errors.js"

@@ -1,45 +1,47 @@
 /**
- * Logs: the stateful, delta-encoded, compressed gRPC log stream (wire contract A).
+ * The logs concern's public API: the sender (service, settings, errors), the transport port it runs over, the
+ * reference intake's output port and settings, and the pure codecs a user may call directly (batch encoding,
+ * compression, the delta encoder and the stream decoder). The worker, batcher, translator and tables behind
+ * them are internal.
  */
-export * from "./BatchCodec.js"
-export * from "./ContentEncoding.js"
-export * from "./Datum.js"
-export { encodeDatumSequence } from "./DatumWire.js"
-export { DatumReader, decodeDatumSequence } from "./DatumReader.js"
-export type * from "./DecodedDatum.js"
-export * from "./DeltaEncoder.js"
-export * from "./errors.js"
-export { compilePattern, type CompiledPattern, rebuild } from "./Pattern.js"
-export * from "./StreamDecoder.js"
 
-// The sender: translation, batching, inflight tracking, the stream worker and its driver.
-/** A log as handed to the sender. */
+// The sender.
+/** The logs sender service, its report and a constructor over a `StreamTransport`. */
+export { type LogsSenderService, LogsSender, makeSender, type SendReport } from "./Sender.js"
+/** Sender settings: the Schema, its decoder and the defaults. */
+export { decodeSenderConfig, defaultSenderConfig, type SenderConfig, type SenderConfigInput, SenderConfigSchema } from "./SenderConfig.js"
+/** A log as offered to the sender, with the input position acknowledged back once it is delivered. */
 export type { LogMessage, SourcePosition } from "./LogMessage.js"
-/** Sender-side string dictionary: bounded, coldest entries evicted first, deletes wait for unacknowledged batches. */
-export * from "./Dictionary.js"
-/** LogMessage → dictionary definitions + log record; content raw or through pattern extraction. */
-export * from "./Translator.js"
-/** Per-batch reference counting of dictionary entries and patterns (deletes wait for acknowledgements). */
-export * from "./StateRef.js"
-/**
- * Pattern extraction: tokenizer, clusterer, bounded pattern table, value typing, and the content translator
- * that sends a log as a pattern id plus typed values.
- */
-export * from "./patterns/index.js"
-/** Batches (max entries / content bytes / wait), per-batch delta encoding, compression. */
-export * from "./Batcher.js"
-export type { Payload } from "./Payload.js"
-/** FIFO of payloads with sent/unsent regions, bounded by count and bytes, and the acknowledged snapshot. */
-export * from "./InflightTracker.js"
-/** The pure stream worker reducer: phases, events, commands, backoff and jitter. */
-export * as StreamWorkerMachine from "./StreamWorkerMachine.js"
-/** The port a stream worker talks through (gRPC live layer, in-memory fake for tests). */
-export * from "./StreamTransport.js"
-/** The driver fiber of one stream worker, and the N-worker sender service. */
-export * from "./StreamWorker.js"
-export * from "./Sender.js"
-/** Sender settings with defaults and validation. */
-export * from "./SenderConfig.js"
-/** Typed errors and the contract's gRPC error classes. */
-/** Effect metrics of the sender. */
-export * as SenderMetrics from "./metrics.js"
+/** The port the sender streams over (grpc-js in `LogsLayers`, or a fake). */
+export { type StreamEnd, type StreamHandlers, type StreamSession, StreamTransport } from "./StreamTransport.js"
+
+// The reference intake.
+/** Where the intake writes the logs it reconstructs. */
+export { IntakeOutput, IntakeOutputError } from "./IntakeOutput.js"
+/** The intake's settings, their defaults and its counters. */
+export { type IntakeFaults, intakeDefaults, type IntakeOptions, type IntakeStats } from "./IntakeOptions.js"
+
+/** Typed errors of the codec, the decoder and the sender. */
+export {
+  classifyStatus,
+  EndpointUnauthorized,
+  type FailureClass,
+  LogRejected,
+  PayloadError,
+  SenderConfigError,
+  SenderStopped,
+  StreamFailure,
+  StreamProtocolError
+} from "./errors.js"
+
+// Pure codecs.
+/** Datums: the stream's unit (logs, dictionary and pattern definitions). */
+export { type Datum, DynamicValue, type LogDatum } from "./Datum.js"
+/** A batch's datums to and from their wire bytes. */
+export { decodeBatchData, encodeBatchData, type EncodedBatchData } from "./BatchCodec.js"
+/** Batch compression (zstd or identity). */
+export { compress, type ContentEncoding, contentEncodings, decompress, parseContentEncoding, zstdAvailable } from "./ContentEncoding.js"
+/** Logs to datums, with the stream's dictionary (the sender's encoder). */
+export { DeltaEncoder, type LogRecord } from "./DeltaEncoder.js"
+/** Datums back to logs, with the stream's state (the intake's decoder). */
+export { type DecodeLimits, defaultDecodeLimits, type ReconstructedLog, StreamDecoder, type StreamDecoderStats } from "./StreamDecoder.js"

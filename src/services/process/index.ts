@@ -1,37 +1,44 @@
 /**
- * Process resolver cache with full tracer metadata.
- *
- * - {@link TracerMetadata}: the Effect Schema of what a tracing library publishes in its
- *   `datadog-tracer-info-*` memfd; {@link decodeTracerMetadata} decodes msgpack field by field (a bad field
- *   is dropped and reported, the rest kept); {@link tags} yields its tag pairs in the fixed order.
- * - {@link ProcFs}: the procfs port (live adapter and in-memory adapter in the layers).
- * - {@link discoverTracerMetadata}: finds the newest tracer memfd of a pid, with distinct typed errors.
- * - {@link ProcessResolver}: the bounded cache keyed by (pid, start time), fed by a watcher that emits
- *   exec/fork/exit/tracer_metadata_found events (`subscribe` / `events`).
- * - Serializers: CWS-style security events ({@link securityEvent}), network tags ({@link networkTags}),
- *   watcher JSON lines ({@link processEventToJson}) and JSON Schemas of all of them ({@link jsonSchemas}).
- *
- * For another concern that needs a process's service identity (e.g. snapshot encoding):
- * `ProcessResolver.resolve(pid)` returns the {@link ProcessEntry} — `tracer` (Option<TracerMetadata>),
- * `facts.env` (DD_SERVICE/DD_ENV/DD_VERSION when the resolver reads environ), `facts.exe`, `parent` — and
- * {@link serviceIdentity} applies the precedence tracer metadata → environment → executable name, giving
- * service, env, version, hostname and process_tags with the source of the service name.
+ * The process concern's public API: the resolver service (a cache of processes with their tracer metadata),
+ * the /proc port it reads through, its events and their JSON serializers and schemas, tracer-metadata
+ * decoding and discovery, command-line scrubbing, and the typed errors. Parsers, the LRU, scan diffing, retry
+ * policy and metrics are internal.
  */
-export * from "./ArgsScrubber.js"
-export * from "./errors.js"
-export * from "./EventSchemas.js"
-export * from "./JsonSchemas.js"
-export * from "./Lru.js"
-export * as Metrics from "./metrics.js"
-export * from "./ProcessEntry.js"
-export * from "./ProcessEvent.js"
+/** The resolver service and its constructor over a `ProcFs`. */
 export { make as makeProcessResolver, ProcessResolver, type ProcessResolverShape } from "./ProcessResolver.js"
-export * from "./ProcFs.js"
-export * from "./procParsers.js"
-export * from "./ResolverConfig.js"
-export * from "./RetryPolicy.js"
-export * from "./ScanDiff.js"
-export * from "./Serializers.js"
-export * from "./TracerMetadata.js"
-export * from "./TracerMetadataCodec.js"
-export * from "./TracerMetadataDiscovery.js"
+/** Resolver settings and their defaults. */
+export { defaultResolverConfig, type ResolverConfig, resolverConfig } from "./ResolverConfig.js"
+/** The /proc port (live and in-memory layers in `ProcessLayers`). */
+export { type FdFileInfo, type FdLink, ProcFs, type ProcFsShape } from "./ProcFs.js"
+/** A cached process and the key of one incarnation (pid and start time). */
+export { keyOf, keyString, type ProcessEntry, type ProcessFacts, type ProcessKey } from "./ProcessEntry.js"
+/** What the watcher publishes. */
+export type { ProcessEvent } from "./ProcessEvent.js"
+/** Events and reports as JSON: serializers, their Schemas and the generated JSON Schemas. */
+export { processEventToJson, processJson, processReport, securityEvent } from "./Serializers.js"
+export {
+  ProcessContextJson,
+  ProcessEventJson,
+  ProcessEventType,
+  ProcessJson,
+  ProcessReportJson,
+  SecurityEventJson
+} from "./EventSchemas.js"
+export { jsonSchemas, renderJsonSchema } from "./JsonSchemas.js"
+/** Tracer metadata: the Schema, its msgpack decoder and the discovery of a process's memfd. */
+export { TracerMetadata } from "./TracerMetadata.js"
+export { decodeTracerMetadata, TRACER_METADATA_MAX_BYTES } from "./TracerMetadataCodec.js"
+export { defaultDiscoveryOptions, type DiscoveryOptions, discoverTracerMetadata } from "./TracerMetadataDiscovery.js"
+/** Command-line scrubbing of sensitive argument values. */
+export { type ArgsScrubber, defaultSensitiveWords, InvalidSensitiveWord, makeArgsScrubber } from "./ArgsScrubber.js"
+/** Typed errors of /proc reads and tracer-metadata discovery. */
+export {
+  NoTracerMemfd,
+  PermissionDenied,
+  ProcessGone,
+  ProcFsError,
+  type ProcReadError,
+  type TracerMetadataDiscoveryError,
+  TracerMetadataTooLarge,
+  TracerMetadataUndecodable
+} from "./errors.js"

@@ -1,11 +1,10 @@
 /**
- * Live capture adapters: the inspector locator (/proc, SIGUSR1, loopback only), the CDP client, source
- * maps of loaded scripts, and the session that sets probes and turns hits into capture events.
+ * Live capture: `attach` finds a Node.js process's inspector (loopback only), and the session sets probes
+ * and turns hits into capture events. The CDP client and source-map handling are internal.
  */
-export { connect } from "./CdpClient.js"
-export type { CdpClient } from "./CdpClient.js"
-export { inspectFlags, locateInspector } from "./InspectorLocator.js"
-export type { InspectorTarget, LocateOptions } from "./InspectorLocator.js"
+/** Attaches to a process by pid; the session lives in the caller's scope and detaches when it closes. */
 export { attach } from "./LiveSession.js"
 export type { LiveHit, LiveSession, LiveSessionOptions, ProbeState, ProbeStatus, SessionCounters } from "./LiveSession.js"
-export { generatedLine, loadSourceMap, originalPosition } from "./SourceMaps.js"
+/** Where a process's inspector listens (used by `attach`; also useful to check a target first). */
+export { locateInspector } from "./InspectorLocator.js"
+export type { InspectorTarget, LocateOptions } from "./InspectorLocator.js"
