@@ -2,7 +2,7 @@
 // code). Two entry points, ESM, split into shared chunks so that a process loads only what it runs:
 // - dist/dd-agent.mjs, the CLI: each command is a chunk loaded when that command runs (src/programs/cli.ts);
 // - dist/dd-agent-loader.mjs, the trace loader alone, which idles until traffic arrives and so should carry as
-//   little as possible.
+//   little as possible: its idle phase (src/programs/loaderIdle.ts) must load no package, which is checked here.
 import { build } from "esbuild"
 import { rmSync } from "node:fs"
 import { dirname, join } from "node:path"
@@ -14,7 +14,7 @@ const outdir = join(root, "dist")
 const banner = { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }
 
 rmSync(join(outdir, "chunks"), { recursive: true, force: true }) // chunk names change with their content
-await build({
+const result = await build({
   entryPoints: { "dd-agent": join(root, "src/programs/main.ts"), "dd-agent-loader": join(root, "src/programs/loaderMain.ts") },
   outdir,
   entryNames: "[name]",
@@ -28,6 +28,22 @@ await build({
   minify: true,
   sourcemap: "linked",
   banner,
+  metafile: true,
   logLevel: "warning"
 })
+
+// The loader's idle phase, with everything it imports statically, holds no package (Effect and the rest are
+// loaded when traffic arrives): what a loader keeps in memory while it waits.
+const outputs = result.metafile.outputs
+const idleChunk = Object.keys(outputs).find((o) => outputs[o].entryPoint === "src/programs/loaderIdle.ts")
+if (idleChunk === undefined) throw new Error("build: no chunk for src/programs/loaderIdle.ts")
+const seen = new Set()
+const visit = (o) => {
+  if (seen.has(o)) return
+  seen.add(o)
+  for (const i of outputs[o].imports) if (i.kind === "import-statement" && !i.external) visit(i.path)
+}
+visit(idleChunk)
+const packages = [...seen].flatMap((o) => Object.keys(outputs[o].inputs)).filter((i) => i.includes("node_modules/"))
+if (packages.length > 0) throw new Error(`build: the loader's idle phase loads packages: ${packages.slice(0, 5).join(", ")}`)
 console.log("built dist/dd-agent.mjs, dist/dd-agent-loader.mjs")

@@ -8,6 +8,7 @@ import { loadLoaderConfig } from "../layers/loader/ConfigFile.js"
 import { withLoaderLogger } from "../layers/loader/LogFormat.js"
 import { runLoader } from "../layers/loader/Loader.js"
 import { processSignals } from "../layers/ProcessSignals.js"
+import { encodeIdlePlan, IDLE_PLAN_VARIABLE, type IdlePlan } from "../services/loader/IdlePlan.js"
 
 const config = Options.file("config", { exists: "either" }).pipe(
   Options.withDescription("datadog.yaml-style configuration file (DD_* variables override it)"),
@@ -21,6 +22,23 @@ const command = Args.text({ name: "AGENT_COMMAND" }).pipe(
   Args.withDescription("the agent program and its arguments, after --")
 )
 
+/**
+ * Re-executes this process into the loader's lean idle phase (loaderIdle.ts) with the plan: same pid, stdio
+ * and V8 flags, and none of the memory Effect and the command line took. Nothing is open yet that the new
+ * image would need (the sockets are bound there). Returns only if the re-execution failed.
+ */
+const execIdle = (plan: IdlePlan) =>
+  Effect.try({
+    try: () =>
+      process.execve!(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+        ...process.env,
+        [IDLE_PLAN_VARIABLE]: encodeIdlePlan(plan)
+      }),
+    catch: (e) => (e instanceof Error ? e.message : String(e))
+  }).pipe(
+    Effect.catchAll((why) => Effect.logWarning(`Cannot re-execute into the idle phase (${why}), waiting in this process`))
+  )
+
 export const loaderCommand = Command.make(
   "loader",
   { config, handleTcpProbe, command },
@@ -32,6 +50,8 @@ export const loaderCommand = Command.make(
         config: loadLoaderConfig(Option.getOrUndefined(opts.config), process.env),
         env: process.env,
         ...(opts.handleTcpProbe ? { handleTcpProbe: true } : {}),
+        // Where the runtime cannot re-execute itself (process.execve: Node >= 23.11), the wait runs here.
+        ...(typeof process.execve === "function" ? { idle: execIdle } : {}),
         signals
       })
     }).pipe(

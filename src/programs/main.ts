@@ -5,12 +5,16 @@
  * `NODE_DISABLE_COMPILE_CACHE=1` turns it off), and only then loads the CLI, which loads the one command it runs.
  */
 import * as Module from "node:module"
+import { IDLE_PLAN_VARIABLE } from "../services/loader/IdlePlan.js"
 import { dataFlags, loaderFlags, reexecWith } from "./nodeFlags.js"
 import { version } from "./version.js"
 
 const command = process.argv[2]
 if (process.argv.length === 3 && command === "--version") {
   process.stdout.write(`${version}\n`)
+} else if (command === "loader" && process.env[IDLE_PLAN_VARIABLE] !== undefined) {
+  // The loader read its configuration and re-executed itself to idle without Effect (loaderIdle.ts).
+  await import("./loaderIdle.js")
 } else {
   if (command === "run" || command === "intake" || command === "logs") reexecWith(dataFlags)
   if (command === "loader") reexecWith(loaderFlags)

@@ -1,9 +1,9 @@
 /**
  * The held receiver sockets: TCP, unix and OTLP listeners bound by the loader, and every connection
  * they accept (Node accepts all of them; each is paused so its bytes stay in the kernel for the agent).
+ * The Effect listener set, for loaders embedded in an Effect program; binding is the idle phase's
+ * (idle/IdleListeners.ts), which the CLI's loader holds the sockets with.
  */
-import * as Dns from "node:dns/promises"
-import * as Fs from "node:fs/promises"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import { Data, Effect, Either, Option, Queue, type Scope } from "effect"
@@ -11,6 +11,13 @@ import type { LoaderConfig } from "../../services/loader/Config.js"
 import { ListenerError } from "../../services/loader/errors.js"
 import type { ListenerKind } from "../../services/loader/Policy.js"
 import { handleFd } from "./HandleFd.js"
+import {
+  bindTcp as listenTcp,
+  BindFailure,
+  bindUnix as listenUnix,
+  directoryExists,
+  resolveHost as resolveHostName
+} from "./idle/IdleListeners.js"
 
 export interface BoundListener {
   readonly kind: ListenerKind
@@ -54,26 +61,14 @@ export const EVENT_QUEUE_CAPACITY = 1024
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
-/** `localhost` is resolved explicitly to IPv4, as the trace agent does, instead of resolver order. */
-export const resolveHost = (host: string): Effect.Effect<string, ListenerError> => {
-  if (host === "localhost") return Effect.succeed("127.0.0.1")
-  if (Net.isIP(host) !== 0) return Effect.succeed(host)
-  return Effect.tryPromise({
-    try: () => Dns.lookup(host, { order: "ipv4first" }),
-    catch: (e) =>
-      new ListenerError({ listener: "tcp", reason: "Bind", address: host, message: `cannot resolve: ${message(e)}` })
-  }).pipe(Effect.map((r) => r.address))
-}
+const listenerError = (listener: ListenerKind, address: string) => (e: unknown): ListenerError =>
+  e instanceof BindFailure
+    ? new ListenerError({ listener: e.listener, reason: e.reason, address: e.address, message: e.message })
+    : new ListenerError({ listener, reason: "Bind", address, message: message(e) })
 
-const listen = (server: Net.Server, options: Net.ListenOptions) =>
-  Effect.async<void, Error>((resume) => {
-    const onError = (e: Error) => resume(Effect.fail(e))
-    server.once("error", onError)
-    server.listen(options, () => {
-      server.off("error", onError)
-      resume(Effect.void)
-    })
-  })
+/** `localhost` is resolved explicitly to IPv4, as the trace agent does, instead of resolver order. */
+export const resolveHost = (host: string): Effect.Effect<string, ListenerError> =>
+  Effect.tryPromise({ try: () => resolveHostName(host), catch: listenerError("tcp", host) })
 
 /** Closes a server once; waiting for its close callback is bounded. */
 const closeServer = (server: Net.Server) =>
@@ -139,52 +134,14 @@ export const openListeners = (
       Effect.gen(function*() {
         const address = `${host}:${port}`
         const server = yield* makeServer(kind)
-        yield* listen(server, { host, port }).pipe(
-          Effect.mapError((e) => new ListenerError({ listener: kind, reason: "Bind", address, message: message(e) }))
-        )
+        yield* Effect.tryPromise({ try: () => listenTcp(server, kind, host, port), catch: listenerError(kind, address) })
         return yield* withFd(kind, address, server)
       })
 
     const bindUnix = (path: string) =>
       Effect.gen(function*() {
-        const fail = (reason: ListenerError["reason"], msg: string) =>
-          new ListenerError({ listener: "unix", reason, address: path, message: msg })
-        /** The entry at `p`, or none when there is no such file. */
-        const lstatIfAny = (p: string) =>
-          Effect.tryPromise({
-            try: () => Fs.lstat(p).catch((e: NodeJS.ErrnoException) => e.code === "ENOENT" ? undefined : Promise.reject(e)),
-            catch: (e) => fail("RemoveStale", message(e))
-          }).pipe(Effect.map(Option.fromNullable))
-        const existing = yield* lstatIfAny(path)
-        if (Option.isSome(existing)) {
-          if (!existing.value.isSocket()) return yield* Effect.fail(fail("NotASocket", `cannot reuse ${JSON.stringify(path)}; not a unix socket`))
-          yield* Effect.tryPromise({
-            try: () => Fs.unlink(path),
-            catch: (e) => fail("RemoveStale", `unable to remove stale socket: ${message(e)}`)
-          })
-        }
-        // Bound under a temporary name, then renamed: closing a unix server in Node unlinks the
-        // name it was bound to, and the real path must survive the loader handing the socket over.
-        const temp = Path.join(Path.dirname(path), `.${Path.basename(path)}.${process.pid}.tmp`)
-        // A loader that died between bind and rename leaves its temporary socket behind, and a restarted
-        // container often reuses the pid: remove it, or the bind fails with EADDRINUSE.
-        const leftover = yield* lstatIfAny(temp)
-        if (Option.isSome(leftover)) {
-          if (!leftover.value.isSocket()) {
-            return yield* Effect.fail(fail("NotASocket", `cannot reuse ${JSON.stringify(temp)}; not a unix socket`))
-          }
-          yield* Effect.tryPromise({
-            try: () => Fs.unlink(temp),
-            catch: (e) => fail("RemoveStale", `unable to remove stale temporary socket: ${message(e)}`)
-          })
-        }
         const server = yield* makeServer("unix")
-        yield* listen(server, { path: temp }).pipe(Effect.mapError((e) => fail("Bind", message(e))))
-        yield* Effect.tryPromise({ try: () => Fs.rename(temp, path), catch: (e) => fail("Rename", message(e)) })
-        yield* Effect.tryPromise({
-          try: () => Fs.chmod(path, 0o722),
-          catch: (e) => fail("Chmod", `error setting socket permissions: ${message(e)}`)
-        })
+        yield* Effect.tryPromise({ try: () => listenUnix(server, path), catch: listenerError("unix", path) })
         return yield* withFd("unix", path, server)
       })
 
@@ -198,7 +155,7 @@ export const openListeners = (
     }
     if (config.receiverSocket !== "") {
       const dir = Path.dirname(config.receiverSocket)
-      const dirOk = yield* Effect.promise(() => Fs.stat(dir).then((s) => s.isDirectory(), () => false))
+      const dirOk = directoryExists(dir)
       if (!dirOk) {
         yield* hooks.onError(`Could not start UDS listener: socket directory does not exist: ${dir}`)
       } else {

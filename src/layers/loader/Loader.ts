@@ -9,12 +9,15 @@ import type { ConnectionClassifier } from "../../services/loader/Classifier.js"
 import { agentEnabled, type LoaderConfig, type LogLevelName } from "../../services/loader/Config.js"
 import type { AgentStartError, ConfigFileError, LoaderConfigError } from "../../services/loader/errors.js"
 import { makePlan } from "../../services/loader/HandoverPlan.js"
+import { type IdlePlan, idleConfigOf } from "../../services/loader/IdlePlan.js"
 import { encodePrefixes } from "../../services/loader/PrefixStream.js"
 import type { ActivationReason } from "../../services/loader/Policy.js"
 import { type ActivationResult, waitForActivation } from "./Activation.js"
+import { drainBuffered } from "./idle/IdleClassifier.js"
+import { activationLine } from "./idle/IdleWait.js"
 import { type AcceptedConnection, type ListenerSet, openListeners } from "./Listeners.js"
 import { liveProcNetSources, makeProcNetClassifier } from "./ProcNetClassifier.js"
-import { drainBuffered, makeReadingClassifier } from "./ReadingClassifier.js"
+import { makeReadingClassifier } from "./ReadingClassifier.js"
 import { resolveCommand } from "./ResolveCommand.js"
 import { type AgentExit, type AgentProcess, exitCodeOf, spawnAgent, superviseAgent } from "./Supervisor.js"
 
@@ -36,7 +39,17 @@ export interface LoaderOptions {
   readonly onListening?: (listeners: ReadonlyArray<{ kind: string; address: string }>) => Effect.Effect<void>
   /** Observes the agent once started (tests, status). */
   readonly onAgentStarted?: (pid: number) => Effect.Effect<void>
+  /**
+   * Waits elsewhere: the CLI re-executes itself into its lean idle phase (src/programs/loaderIdle.ts) with the
+   * plan. Returns only when it could not; the wait then runs here.
+   */
+  readonly idle?: (plan: IdlePlan) => Effect.Effect<void>
 }
+
+/** The agent to start: the resolved command, and how the loader starts and watches it. */
+export type AgentCommand =
+  & Pick<LoaderOptions, "env" | "stopGrace" | "onAgentStarted">
+  & { readonly command: readonly [string, ...Array<string>]; readonly argv0: string }
 
 export type LoaderOutcome =
   | { readonly _tag: "Stopped"; readonly code: number; readonly why: string }
@@ -67,27 +80,91 @@ const levels: Record<LogLevelName, LogLevel.LogLevel> = {
   off: LogLevel.None
 }
 
-/** Datadog's lines for each activation reason. */
-const activationLine = (r: Extract<ActivationResult, { _tag: "Activate" }>): string => {
-  switch (r.reason) {
-    case "data":
-      return "TCP client sent data, executing trace-agent..."
-    case "connection":
-    case "unix-connection":
-    case "otlp-connection":
-      return "There is no tcp client connected and the event is not associated with the TCP listener, executing trace-agent..."
-    case "second-client":
-      return "There is a tcp client connected and the event is not associated with it, executing trace-agent..."
-    default:
-      return `${r.detail}, executing trace-agent...`
-  }
-}
-
 /** Held clients in handover order: the trigger first, then by arrival. */
-const handoverOrder = (held: ReadonlyArray<AcceptedConnection>, trigger: number | undefined) => {
+const handoverOrder = <C extends { readonly id: number }>(held: ReadonlyArray<C>, trigger: number | undefined) => {
   const first = held.filter((c) => c.id === trigger)
   return [...first, ...held.filter((c) => c.id !== trigger)]
 }
+
+type HeldClient = Pick<AcceptedConnection, "id" | "listener" | "socket" | "fd">
+
+/** Starts the agent with the given sockets (none for a direct start), in the caller's scope. */
+const startAgent = (
+  agent: AgentCommand,
+  listeners: ReadonlyArray<{ kind: "tcp" | "unix" | "otlp"; fd: number }>,
+  clients: ReadonlyArray<HeldClient>,
+  activation: { reason: ActivationReason | "direct"; absorbed: number; waitedMs: number },
+  listenFds: boolean,
+  prefixPipe: boolean,
+  afterSpawn: () => void
+) =>
+  Effect.gen(function*() {
+    const { command } = agent
+    const plan = makePlan({ listeners, clients, baseEnv: agent.env, command, listenFds, prefixPipe, activation })
+    for (const slot of plan.slots) {
+      const item = slot.item as { kind?: string; listener?: string }
+      yield* Effect.logDebug(
+        item.kind !== undefined
+          ? `${item.kind} listener file descriptor is ${slot.fd}`
+          : `${item.listener} client file descriptor is ${slot.fd}`
+      )
+    }
+    yield* Effect.logInfo("Starting the trace-agent...")
+    const started = yield* spawnAgent(plan, {
+      argv0: agent.argv0,
+      afterSpawn: (sink) => {
+        // Same synchronous step as the spawn: drain what Node buffered from each client (only
+        // the reading classifier reads), send it to the agent, then close the loader's copies.
+        if (sink !== undefined) {
+          const prefixes = plan.slots.flatMap((slot) => {
+            const c = clients.find((x) => x === slot.item)
+            const bytes = c === undefined ? undefined : drainBuffered(c.socket)
+            return bytes !== undefined && bytes.length > 0 ? [{ fd: slot.fd, bytes }] : []
+          })
+          sink.end(encodePrefixes(prefixes))
+        }
+        afterSpawn()
+      },
+      ...(agent.stopGrace !== undefined ? { stopGrace: agent.stopGrace } : {})
+    })
+    if (agent.onAgentStarted) yield* agent.onAgentStarted(started.pid)
+    return started
+  })
+
+const spawnFailed = (agent: AgentCommand) => (e: { message: string }) =>
+  Effect.logError(`Failed to start the trace-agent with args ${JSON.stringify(agent.command)}: ${e.message}`).pipe(
+    Effect.as({ _tag: "Stopped", code: 1, why: "agent failed to start" } satisfies LoaderOutcome)
+  )
+
+/** Starts the agent with no sockets (`why` says why not) and waits for its exit. */
+export const superviseDirect = (agent: AgentCommand, signals: Queue.Dequeue<string>, why: string): Effect.Effect<LoaderOutcome> =>
+  Effect.gen(function*() {
+    yield* Effect.logDebug(`Starting the trace-agent directly: ${why}`)
+    const started = yield* startAgent(agent, [], [], { reason: "direct", absorbed: 0, waitedMs: 0 }, false, false, () => {})
+    const exit = yield* superviseAgent(started, signals)
+    return { _tag: "AgentExited", code: exitCodeOf(exit), exit, reason: "direct" } satisfies LoaderOutcome
+  }).pipe(Effect.scoped, Effect.catchAll(spawnFailed(agent)))
+
+/** What the idle phase hands over on activation: the held sockets, and how to let go of them. */
+export interface Handover {
+  readonly listeners: ReadonlyArray<{ readonly kind: "tcp" | "unix" | "otlp"; readonly fd: number }>
+  readonly held: ReadonlyArray<HeldClient>
+  readonly activation: Extract<ActivationResult, { _tag: "Activate" }>
+  readonly listenFds: boolean
+  /** The reading classifier read from the clients: their bytes go to the agent through a pipe. */
+  readonly prefixPipe: boolean
+  /** Closes the loader's copies of every socket, synchronously, right after the spawn. */
+  readonly relinquish: () => void
+}
+
+/** Starts the agent with the handed-over sockets (the trigger's connection first) and waits for its exit. */
+export const superviseHandover = (agent: AgentCommand, signals: Queue.Dequeue<string>, h: Handover): Effect.Effect<LoaderOutcome> =>
+  Effect.gen(function*() {
+    const clients = handoverOrder(h.held, h.activation.trigger)
+    const started = yield* startAgent(agent, h.listeners, clients, h.activation, h.listenFds, h.prefixPipe, h.relinquish)
+    const exit = yield* superviseAgent(started, signals)
+    return { _tag: "AgentExited", code: exitCodeOf(exit), exit, reason: h.activation.reason } satisfies LoaderOutcome
+  }).pipe(Effect.scoped, Effect.catchAll(spawnFailed(agent)))
 
 export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> =>
   Effect.gen(function*() {
@@ -97,66 +174,13 @@ export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> 
       yield* Effect.logFatal(`Failed to look up the trace-agent binary: ${resolved.left.message}`)
       return { _tag: "Stopped", code: 1, why: "agent command not found" } satisfies LoaderOutcome
     }
-    const command = [resolved.right, ...args] as const
-
-    // Starts the agent with the given sockets (none for a direct start) and waits for its exit.
-    const startAgent = (
-      listeners: ReadonlyArray<{ kind: "tcp" | "unix" | "otlp"; fd: number }>,
-      clients: ReadonlyArray<AcceptedConnection>,
-      activation: { reason: ActivationReason | "direct"; absorbed: number; waitedMs: number },
-      listenFds: boolean,
-      prefixPipe: boolean,
-      afterSpawn: () => void
-    ) =>
-      Effect.gen(function*() {
-        const plan = makePlan({ listeners, clients, baseEnv: options.env, command, listenFds, prefixPipe, activation })
-        for (const slot of plan.slots) {
-          const item = slot.item as { kind?: string; listener?: string }
-          yield* Effect.logDebug(
-            item.kind !== undefined
-              ? `${item.kind} listener file descriptor is ${slot.fd}`
-              : `${item.listener} client file descriptor is ${slot.fd}`
-          )
-        }
-        yield* Effect.logInfo("Starting the trace-agent...")
-        const agent = yield* spawnAgent(plan, {
-          argv0: name,
-          afterSpawn: (sink) => {
-            // Same synchronous step as the spawn: drain what Node buffered from each client (only
-            // the reading classifier reads), send it to the agent, then close the loader's copies.
-            if (sink !== undefined) {
-              const prefixes = plan.slots.flatMap((slot) => {
-                const c = clients.find((x) => x === slot.item)
-                const bytes = c === undefined ? undefined : drainBuffered(c.socket)
-                return bytes !== undefined && bytes.length > 0 ? [{ fd: slot.fd, bytes }] : []
-              })
-              sink.end(encodePrefixes(prefixes))
-            }
-            afterSpawn()
-          },
-          ...(options.stopGrace !== undefined ? { stopGrace: options.stopGrace } : {})
-        })
-        if (options.onAgentStarted) yield* options.onAgentStarted(agent.pid)
-        return agent
-      })
-
-    const superviseDirect = (why: string) =>
-      Effect.gen(function*() {
-        yield* Effect.logDebug(`Starting the trace-agent directly: ${why}`)
-        const agent = yield* startAgent([], [], { reason: "direct", absorbed: 0, waitedMs: 0 }, false, false, () => {})
-        const exit = yield* superviseAgent(agent, options.signals)
-        return { _tag: "AgentExited", code: exitCodeOf(exit), exit, reason: "direct" } satisfies LoaderOutcome
-      }).pipe(Effect.scoped)
-
-    const spawnFailed = (e: { message: string }) =>
-      Effect.logError(`Failed to start the trace-agent with args ${JSON.stringify(command)}: ${e.message}`).pipe(
-        Effect.as({ _tag: "Stopped", code: 1, why: "agent failed to start" } satisfies LoaderOutcome)
-      )
+    const agent: AgentCommand = { ...options, command: [resolved.right, ...args], argv0: name }
+    const superviseDirectly = (why: string) => superviseDirect(agent, options.signals, why)
 
     const loaded = yield* options.config.pipe(Effect.either)
     if (Either.isLeft(loaded)) {
       yield* Effect.logWarning(`Failed to load the configuration: ${loaded.left.message}`)
-      return yield* superviseDirect("invalid configuration").pipe(Effect.catchAll(spawnFailed))
+      return yield* superviseDirectly("invalid configuration")
     }
     const config = options.handleTcpProbe === true ? { ...loaded.right, handleTcpProbe: true } : loaded.right
 
@@ -167,13 +191,15 @@ export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> 
       }
       if (!config.socketActivation) {
         yield* Effect.logInfo("Socket-activation for the trace-agent is disabled, running the trace-agent directly...")
-        return yield* superviseDirect("socket activation disabled").pipe(Effect.catchAll(spawnFailed))
+        return yield* superviseDirectly("socket activation disabled")
       }
       if (config.nonLocalBecauseContainerized) {
         yield* Effect.logInfo(
           "Activating non-local traffic automatically in containerized environment, trace-agent will listen on 0.0.0.0"
         )
       }
+
+      if (options.idle !== undefined) yield* options.idle({ command: agent.command, argv0: name, config: idleConfigOf(config) })
 
       // The agent lives in this outer scope; the sockets in the inner one, closed after handover.
       const outer = yield* Effect.scope
@@ -214,7 +240,8 @@ export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> 
           return result as WaitPhase
         }
         yield* Effect.logInfo(activationLine(result))
-        const agent = yield* startAgent(
+        const spawned = yield* startAgent(
+          agent,
           listeners.listeners,
           handoverOrder(listeners.held(), result.trigger),
           result,
@@ -222,21 +249,25 @@ export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> 
           options.classifier === undefined && config.classifier === "read",
           listeners.relinquish
         ).pipe(Scope.extend(outer), Effect.either)
-        return { _tag: "Started", agent, reason: result.reason } as WaitPhase
+        return { _tag: "Started", agent: spawned, reason: result.reason } as WaitPhase
       }).pipe(Effect.scoped)
 
       switch (started._tag) {
         case "NoInputs":
           return { _tag: "Stopped", code: 0, why: "no inputs" } satisfies LoaderOutcome
         case "Direct":
-          return yield* superviseDirect("listener failure").pipe(Effect.catchAll(spawnFailed))
+          return yield* superviseDirectly("listener failure")
         case "Exit":
           return { _tag: "Stopped", code: started.code, why: started.detail } satisfies LoaderOutcome
         case "Started": {
-          if (Either.isLeft(started.agent)) return yield* spawnFailed(started.agent.left)
+          if (Either.isLeft(started.agent)) return yield* spawnFailed(agent)(started.agent.left)
           const exit = yield* superviseAgent(started.agent.right, options.signals)
           return { _tag: "AgentExited", code: exitCodeOf(exit), exit, reason: started.reason } satisfies LoaderOutcome
         }
       }
     }).pipe(Logger.withMinimumLogLevel(levels[config.logLevel]))
   }).pipe(Effect.scoped, Effect.annotateLogs("logger", "TRACE-LOADER"))
+
+/** The loader's log lines at the configured level, named TRACE-LOADER (what runLoader sets for itself). */
+export const withLoaderLevel = (level: LogLevelName) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  self.pipe(Logger.withMinimumLogLevel(levels[level]), Effect.annotateLogs("logger", "TRACE-LOADER"))

@@ -2,33 +2,39 @@
  * Activation policy: a pure reducer deciding, for every event seen while the loader holds the
  * receiver sockets, whether to keep waiting, drop a probe connection, start the agent or exit.
  * No clock and no I/O: the driver feeds events (with timestamps) and performs the decisions.
+ * Imports nothing: the loader's idle phase runs it before (and without) loading Effect.
  */
-import { Data } from "effect"
+
+type Fields<A> = keyof Omit<A, "_tag"> extends never ? void : Omit<A, "_tag">
+/** One constructor per variant of a `_tag` union (what Data.taggedEnum gives, as plain objects). */
+type Constructors<T extends { readonly _tag: string }> = {
+  readonly [K in T["_tag"]]: (fields: Fields<Extract<T, { readonly _tag: K }>>) => Extract<T, { readonly _tag: K }>
+}
+const constructors = <T extends { readonly _tag: string }>(): Constructors<T> =>
+  new Proxy({}, { get: (_, tag) => (fields?: object) => ({ _tag: tag, ...fields }) }) as Constructors<T>
 
 /** Which listener a connection arrived on. */
 export type ListenerKind = "tcp" | "unix" | "otlp"
 
 /** How a held connection looks to a classifier. */
-export type Classification = Data.TaggedEnum<{
+export type Classification =
   /** The peer closed (FIN) or reset (RST) without sending a byte: a probe. */
-  Closed: {}
+  | { readonly _tag: "Closed" }
   /** The peer sent bytes (still unread by the loader, or recorded as a prefix). */
-  Data: { readonly bytes: number }
+  | { readonly _tag: "Data"; readonly bytes: number }
   /** Open and silent: keep holding. */
-  Idle: {}
+  | { readonly _tag: "Idle" }
   /** The classifier could not tell. */
-  Unknown: { readonly detail: string }
-}>
-export const Classification = Data.taggedEnum<Classification>()
+  | { readonly _tag: "Unknown"; readonly detail: string }
+export const Classification = constructors<Classification>()
 
-export type PolicyEvent = Data.TaggedEnum<{
-  Accepted: { readonly id: number; readonly listener: ListenerKind }
-  Classified: { readonly id: number; readonly result: Classification }
-  HoldTimeout: { readonly id: number }
-  Failed: { readonly detail: string }
-  Signal: { readonly signal: string }
-}>
-export const PolicyEvent = Data.taggedEnum<PolicyEvent>()
+export type PolicyEvent =
+  | { readonly _tag: "Accepted"; readonly id: number; readonly listener: ListenerKind }
+  | { readonly _tag: "Classified"; readonly id: number; readonly result: Classification }
+  | { readonly _tag: "HoldTimeout"; readonly id: number }
+  | { readonly _tag: "Failed"; readonly detail: string }
+  | { readonly _tag: "Signal"; readonly signal: string }
+export const PolicyEvent = constructors<PolicyEvent>()
 
 /** Why the agent is being started; passed to it as DD_LOADER_ACTIVATION_REASON. */
 export type ActivationReason =
@@ -42,15 +48,19 @@ export type ActivationReason =
   | "unknown-classification"
   | "error"
 
-export type Decision = Data.TaggedEnum<{
+export type Decision =
   /** Keep the connection and start classifying it (and its hold timer). */
-  Hold: { readonly id: number }
+  | { readonly _tag: "Hold"; readonly id: number }
   /** Close the connection: it was a probe. */
-  Drop: { readonly id: number }
-  Activate: { readonly reason: ActivationReason; readonly trigger: number | undefined; readonly detail: string }
-  Exit: { readonly code: number; readonly detail: string }
-}>
-export const Decision = Data.taggedEnum<Decision>()
+  | { readonly _tag: "Drop"; readonly id: number }
+  | {
+    readonly _tag: "Activate"
+    readonly reason: ActivationReason
+    readonly trigger: number | undefined
+    readonly detail: string
+  }
+  | { readonly _tag: "Exit"; readonly code: number; readonly detail: string }
+export const Decision = constructors<Decision>()
 
 export interface PolicyConfig {
   /** Absorb TCP connections that close without data (apm_config.socket_activation.handle_tcp_probe). */
