@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
+import * as Net from "node:net"
 import { Effect } from "effect"
-import { bodyOf, FAKE_AGENT, freePort, httpPost, portIsFree, probe, spawnLoader, tmpDir } from "./helpers.js"
+import { bodyOf, FAKE_AGENT, freePort, httpPost, portIsFree, probe, reportServer, spawnLoader, tmpDir } from "./helpers.js"
 
 const payload = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i % 26))).join("")
 
@@ -154,5 +155,48 @@ describe("dd-agent loader, end to end with a fake agent", () => {
       assert.include(loader.stderr(), "Stopping: received SIGTERM before activation")
       assert.strictEqual(yield* loader.lines.size, 0)
       assert.isTrue(yield* portIsFree(port))
+    }))
+
+  it.scopedLive("the loader waits in its re-executed idle phase (same pid); the agent does not inherit the plan", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      const loader = yield* spawnLoader(["--handle-tcp-probe", "--", "node", FAKE_AGENT], {
+        DD_APM_RECEIVER_PORT: String(port),
+        DD_APM_RECEIVER_SOCKET: ""
+      })
+      yield* loader.waitStderr("Polling...")
+      // /proc/PID/environ is the environment the process image was executed with.
+      const environ = Fs.readFileSync(`/proc/${loader.pid}/environ`, "utf8").split("\0")
+      assert.isTrue(environ.some((v) => v.startsWith("DD_LOADER_IDLE_PLAN=")), "re-executed with the idle plan")
+      const response = yield* httpPost({ port }, "/v0.4/traces", "x")
+      const ready = yield* loader.nextLine
+      assert.strictEqual(bodyOf(response), `agent ${ready["pid"]} POST /v0.4/traces x`)
+      assert.isUndefined(ready["idlePlan"])
+    }))
+
+  it.scopedLive("a port in use: the idle phase starts the agent directly, and its status is the loader's", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      yield* Effect.acquireRelease(
+        Effect.async<Net.Server>((resume) => {
+          const s = Net.createServer()
+          s.listen({ host: "127.0.0.1", port }, () => resume(Effect.succeed(s)))
+        }),
+        (s) => Effect.sync(() => s.close())
+      )
+      // The agent reports there too, which keeps it running until it is signalled.
+      const reports = yield* reportServer(yield* tmpDir)
+      const loader = yield* spawnLoader(["--handle-tcp-probe", "--", "node", FAKE_AGENT], {
+        DD_APM_RECEIVER_PORT: String(port),
+        DD_APM_RECEIVER_SOCKET: "",
+        FAKE_AGENT_EXIT_CODE: "5",
+        FAKE_AGENT_REPORT: reports.path
+      })
+      const ready = yield* reports.next
+      assert.strictEqual(ready["reason"], "direct")
+      assert.isUndefined(ready["tcp"])
+      assert.include(loader.stderr(), "Failed to get listeners for the trace-agent: ")
+      yield* loader.kill("SIGTERM")
+      assert.deepStrictEqual([(yield* reports.next)["signal"], yield* loader.exit], ["SIGTERM", { code: 5, signal: null }])
     }))
 })

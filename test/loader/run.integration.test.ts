@@ -6,6 +6,7 @@ import * as Path from "node:path"
 import { Deferred, Effect, Either, Fiber, Queue } from "effect"
 import { runLoader } from "../../src/layers/loader/Loader.js"
 import { decodeLoaderConfig } from "../../src/services/loader/Config.js"
+import type { IdlePlan } from "../../src/services/loader/IdlePlan.js"
 import { alive, bodyOf, FAKE_AGENT, freePort, httpPost, portIsFree, reportServer, tmpDir } from "./helpers.js"
 
 const configFrom = (env: Record<string, string>, file: unknown = {}) =>
@@ -120,6 +121,49 @@ describe("runLoader in-process", () => {
       yield* Fiber.interrupt(fiber)
       assert.isFalse(alive(pid))
       assert.isTrue(yield* portIsFree(port))
+    }))
+})
+
+describe("runLoader with an idle hook", () => {
+  it.scopedLive("the hook gets the resolved command and the decoded settings; when it returns, the wait runs here", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      const signals = yield* Queue.sliding<string>(4)
+      const listening = yield* Deferred.make<void>()
+      const plans: Array<IdlePlan> = []
+      const env = { PATH: process.env["PATH"], DD_APM_RECEIVER_PORT: String(port), DD_APM_RECEIVER_SOCKET: "" }
+      // The hook sees the configuration as decoded plus the command line's --handle-tcp-probe.
+      const fiber = yield* Effect.fork(runLoader({
+        command: ["node", FAKE_AGENT, "--flag"],
+        config: configFrom(env as Record<string, string>),
+        env,
+        handleTcpProbe: true,
+        signals,
+        idle: (plan) => Effect.sync(() => void plans.push(plan)),
+        onListening: () => Deferred.succeed(listening, undefined)
+      }))
+      yield* Deferred.await(listening)
+      assert.strictEqual(plans.length, 1)
+      const [plan] = plans
+      assert.isTrue(Path.isAbsolute(plan!.command[0]) && plan!.command[0].endsWith("node"), "resolved through PATH")
+      assert.deepStrictEqual([plan!.command.slice(1), plan!.argv0], [[FAKE_AGENT, "--flag"], "node"])
+      assert.deepStrictEqual([plan!.config.receiverPort, plan!.config.handleTcpProbe, plan!.config.classifier], [port, true, "proc"])
+      yield* Queue.offer(signals, "SIGTERM")
+      assert.deepStrictEqual(yield* Fiber.join(fiber), { _tag: "Stopped", code: 0, why: "received SIGTERM before activation" })
+    }))
+
+  it.scopedLive("APM disabled: the hook is not called", () =>
+    Effect.gen(function*() {
+      const signals = yield* Queue.sliding<string>(1)
+      let called = false
+      const outcome = yield* runLoader({
+        command: [process.execPath, FAKE_AGENT],
+        config: configFrom({ DD_APM_ENABLED: "false" }),
+        env: {},
+        signals,
+        idle: () => Effect.sync(() => void (called = true))
+      })
+      assert.deepStrictEqual([outcome, called], [{ _tag: "Stopped", code: 0, why: "APM disabled" }, false])
     }))
 })
 

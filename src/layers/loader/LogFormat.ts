@@ -3,6 +3,7 @@
  * so operators can grep loader lines as before, and stdout stays the agent's.
  */
 import { Cause, Effect, FiberRef, HashMap, HashSet, Logger, type LogLevel } from "effect"
+import { formatLoaderLine } from "./idle/IdleLog.js"
 
 const levelName = (l: LogLevel.LogLevel): string => {
   switch (l._tag) {
@@ -18,10 +19,8 @@ const levelName = (l: LogLevel.LogLevel): string => {
 const text = (m: unknown): string =>
   Array.isArray(m) ? m.map(text).join(" ") : typeof m === "string" ? m : JSON.stringify(m)
 
-export const formatLine = (date: Date, level: LogLevel.LogLevel, name: string, message: unknown, cause?: string) => {
-  const stamp = date.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC")
-  return `${stamp} | ${name} | ${levelName(level)} | ${text(message)}${cause ? ` | ${cause}` : ""}`
-}
+export const formatLine = (date: Date, level: LogLevel.LogLevel, name: string, message: unknown, cause?: string) =>
+  formatLoaderLine(date, levelName(level), name, text(message), cause)
 
 export const loaderLogger = Logger.make(({ annotations, cause, date, logLevel, message }) => {
   const name = HashMap.get(annotations, "logger")

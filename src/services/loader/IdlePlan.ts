@@ -90,5 +90,7 @@ export const decodeIdlePlan = (text: string): { readonly plan: IdlePlan } | { re
   for (const [name, check, rule] of configRules) {
     if (!check(config[name])) return fail(`config.${name}: expected ${rule}, got ${JSON.stringify(config[name])}`)
   }
-  return { plan: { command: command as [string, ...Array<string>], argv0: argv0 as string, config: config as unknown as IdleConfig } }
+  // Only the known fields (an absent otlpPort is `undefined`, which JSON does not carry).
+  const known = Object.fromEntries(configRules.map(([name]) => [name, config[name]])) as unknown as IdleConfig
+  return { plan: { command: command as [string, ...Array<string>], argv0: argv0 as string, config: known } }
 }
