@@ -5,7 +5,7 @@
  */
 import $protobuf from "protobufjs/minimal.js"
 import { datadog } from "../../generated/stateful_encoding.js"
-import type { Datum, DynamicValue, WireTags } from "./Datum.js"
+import type { Datum, DynamicValue, LogDatum, WireTags } from "./Datum.js"
 
 const pb = datadog.intake.stateful
 type PbDynamicValue = datadog.intake.stateful.DynamicValue.$Properties
@@ -180,7 +180,124 @@ const writeDatum = (w: $protobuf.Writer, d: Datum) => {
 
 /** Serializes datums as a `DatumSequence` (uncompressed), writing the wire format directly. */
 export const encodeDatumSequence = (datums: ReadonlyArray<Datum>): Uint8Array => {
-  const w = $protobuf.Writer.create()
-  for (const d of datums) writeMessage(w, 10, () => writeDatum(w, d))
-  return w.finish()
+  const out = new SequenceWriter(scratch)
+  for (let i = 0; i < datums.length; i++) {
+    const d = datums[i]!
+    if (!(d._tag === "Log" && out.rawLog(d))) out.generic(d)
+  }
+  const bytes = Buffer.from(out.written)
+  // Keep the scratch for the next batch unless one outsized batch grew it.
+  scratch = out.buffer.length <= scratchKeepBytes ? out.buffer : Buffer.allocUnsafe(scratchBytes)
+  return bytes
+}
+
+// The raw-log fast path. A CPU profile of `logs send` put protobufjs's writer at a sixth of the sender's time:
+// it records an operation object per field and a state per nested message, then replays them. A raw log (the
+// default content) has a fixed shape, so its sizes are computed first and its bytes written straight into one
+// reused buffer; anything else (patterns, definitions, values that are not dictionary references, timestamps
+// beyond 2^52) goes through the writer above.
+const scratchBytes = 256 * 1024
+const scratchKeepBytes = 4 * 1024 * 1024
+let scratch: Buffer = Buffer.allocUnsafe(scratchBytes)
+
+/** Bytes of `v` (an integer in [0, 2^53]) as a varint. */
+const varintBytes = (v: number): number => {
+  let n = 1
+  while (v >= 128) {
+    v = Math.floor(v / 128)
+    n++
+  }
+  return n
+}
+
+/** A field holding a message or string of `len` bytes: its tag, its length, its bytes. */
+const fieldBytes = (len: number): number => 1 + varintBytes(len) + len
+
+/** A `DynamicValue{dict_index}` message's length, or -1 for another kind of value (the generic path). */
+const dictValueBytes = (v: DynamicValue): number => (v._tag === "DictIndex" && Number.isSafeInteger(v.id) && v.id >= 0 ? 1 + varintBytes(v.id) : -1)
+
+class SequenceWriter {
+  pos = 0
+  constructor(public buffer: Buffer) {}
+
+  get written(): Buffer {
+    return this.buffer.subarray(0, this.pos)
+  }
+
+  /** Writes a raw log datum; false (nothing written) when it is not one the fast path takes. */
+  rawLog(d: LogDatum): boolean {
+    const c = d.content
+    const t = d.timestamp
+    if (c._tag !== "Raw" || !(Math.abs(t) <= 2 ** 52)) return false
+    const zigzag = t >= 0 ? 2 * t : -2 * t - 1
+    const tags = d.tags
+    const tagsValue = tags === undefined || tags === null ? 0 : dictValueBytes(tags)
+    const status = d.status === undefined ? 0 : dictValueBytes(d.status)
+    if (tagsValue < 0 || status < 0) return false
+    const rawLen = Buffer.byteLength(c.raw)
+    const uuidLen = d.uuid === undefined ? 0 : Buffer.byteLength(d.uuid)
+    const tagSet = tags === undefined || tags === null ? 0 : fieldBytes(tagsValue)
+    const log = (t !== 0 ? 1 + varintBytes(zigzag) : 0) + fieldBytes(rawLen) + (tags === undefined ? 0 : fieldBytes(tagSet)) +
+      (d.uuid === undefined ? 0 : fieldBytes(uuidLen)) + (d.status === undefined ? 0 : fieldBytes(status))
+    const datum = fieldBytes(log)
+    this.reserve(fieldBytes(datum))
+    this.tagLength(10, datum) // DatumSequence.data
+    this.tagLength(50, log) // Datum.logs
+    if (t !== 0) {
+      this.varint(8)
+      this.varint(zigzag)
+    }
+    this.tagLength(26, rawLen)
+    this.pos += this.buffer.write(c.raw, this.pos, "utf8")
+    if (tags !== undefined) {
+      this.tagLength(34, tagSet)
+      if (tags !== null) this.dictValue(10, tagsValue, tags as Extract<DynamicValue, { _tag: "DictIndex" }>)
+    }
+    if (d.uuid !== undefined) {
+      this.tagLength(42, uuidLen)
+      this.pos += this.buffer.write(d.uuid, this.pos, "utf8")
+    }
+    if (d.status !== undefined) this.dictValue(50, status, d.status as Extract<DynamicValue, { _tag: "DictIndex" }>)
+    return true
+  }
+
+  /** Any datum, through the generated-shape writer. */
+  generic(d: Datum): void {
+    const w = $protobuf.Writer.create()
+    writeDatum(w, d)
+    const bytes = w.finish()
+    this.reserve(fieldBytes(bytes.length))
+    this.tagLength(10, bytes.length)
+    this.buffer.set(bytes, this.pos)
+    this.pos += bytes.length
+  }
+
+  private dictValue(tag: number, len: number, v: Extract<DynamicValue, { _tag: "DictIndex" }>): void {
+    this.tagLength(tag, len)
+    this.varint(32)
+    this.varint(v.id)
+  }
+
+  private tagLength(tag: number, len: number): void {
+    this.buffer[this.pos++] = tag
+    this.varint(len)
+  }
+
+  private varint(v: number): void {
+    const b = this.buffer
+    let p = this.pos
+    while (v >= 128) {
+      b[p++] = (v % 128) | 128
+      v = Math.floor(v / 128)
+    }
+    b[p++] = v
+    this.pos = p
+  }
+
+  private reserve(n: number): void {
+    if (this.pos + n <= this.buffer.length) return
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.pos + n))
+    this.buffer.copy(grown, 0, 0, this.pos)
+    this.buffer = grown
+  }
 }
