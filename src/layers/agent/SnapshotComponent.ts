@@ -6,7 +6,7 @@
  */
 import * as Path from "node:path"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Cause, Effect, Either, Exit, Layer, LogLevel, Ref } from "effect"
+import { Effect, Either, Layer, LogLevel, Ref } from "effect"
 import type { AgentSettings } from "../../services/config/AgentSettings.js"
 import { decodeEventLine } from "../../services/debugger/EventDecoder.js"
 import { countEvent, layerPipeline, type PipelineCounts, SnapshotPipeline } from "../../services/debugger/Pipeline.js"
@@ -22,9 +22,13 @@ import { layerRegistryStore, RegistryStore } from "../inputs/RegistryStore.js"
 import { AgentComponents } from "./AgentComponents.js"
 
 export interface SnapshotStatus {
-  /** `failed` once the pipeline has stopped on its own (`failure` says why); it never stops on input. */
-  readonly state: "running" | "failed"
-  readonly failure?: string | undefined
+  /**
+   * Always `running`: the pipeline has no way to stop on its own. Its file input ends only when the layer
+   * closes (a capture pattern it cannot expand and a file it cannot read are logged, counted in
+   * `dd_agent_inputs_file_errors_total` and retried at the next scan), and each line's handling catches its
+   * own failures, so a bad line is counted invalid and the lines after it go on.
+   */
+  readonly state: "running"
   readonly captureDir: string
   readonly endpoint: string
   readonly invalidLines: number
@@ -39,7 +43,6 @@ const make = (captureDir: string, settings: AgentSettings["debugger"]) =>
     const uploader = yield* Uploader
     const registry = yield* RegistryStore
     const invalid = yield* Ref.make(0)
-    const failure = yield* Ref.make<string | undefined>(undefined)
     // Every line is either handed to the pipeline (its outcome is counted there) or counted invalid,
     // also when handling it failed unexpectedly: one line never stops the lines after it.
     const rejectLine = (line: InputLine, level: "Warning" | "Error", problem: string) =>
@@ -51,38 +54,25 @@ const make = (captureDir: string, settings: AgentSettings["debugger"]) =>
           problem
         })))
       )
-    // The pipeline runs until the layer closes; if it ever stops on its own, status and outcome say so.
-    const stopped = (exit: Exit.Exit<unknown, unknown>) =>
-      Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) ? Effect.void : Effect.gen(function*() {
-        const why = Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "stopped"
-        yield* Ref.set(failure, why)
-        yield* Effect.logError("snapshot pipeline stopped", why)
-        yield* components.finished("dynamic_instrumentation", { complete: false, summary: { failure: why } })
-      })
     // A chunk is settled once each of its lines was handed to the pipeline or rejected: its position then
     // advances the capture files' registry.
     yield* runFileInput({ path: Path.join(captureDir, "*.jsonl"), startPosition: "beginning" }, (lines, position) =>
-      Effect.forEach(lines, (line) => {
-        const event = decodeEventLine(line.text, 0)
-        const handled = Either.isLeft(event)
-          ? rejectLine(line, "Warning", event.left.message)
-          : Effect.asVoid(pipeline.submit(event.right)).pipe(
-            Effect.catchAllDefect((d) => rejectLine(line, "Error", `internal error: ${d instanceof Error ? d.message : String(d)}`))
-          )
-        return handled
-      }, { discard: true }).pipe(
+      Effect.forEach(lines, (line) =>
+        Effect.suspend(() => {
+          const event = decodeEventLine(line.text, 0)
+          return Either.isLeft(event) ? rejectLine(line, "Warning", event.left.message) : Effect.asVoid(pipeline.submit(event.right))
+        }).pipe(
+          Effect.catchAllDefect((d) => rejectLine(line, "Error", `internal error: ${d instanceof Error ? d.message : String(d)}`))
+        ), { discard: true }).pipe(
         Effect.zipRight(Effect.sync(() => position !== undefined && registry.acknowledge([position])))
       )).pipe(
       Effect.provideService(RegistryStore, registry),
-      Effect.onExit(stopped),
       Effect.interruptible,
       Effect.forkScoped
     )
     yield* components.register("dynamic_instrumentation", Effect.gen(function*() {
-      const failed = yield* Ref.get(failure)
       return {
-        state: failed === undefined ? "running" as const : "failed" as const,
-        ...(failed === undefined ? {} : { failure: failed }),
+        state: "running" as const,
         captureDir,
         endpoint: settings.endpoint,
         invalidLines: yield* Ref.get(invalid),
