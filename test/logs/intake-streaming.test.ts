@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest"
 import * as fc from "fast-check"
 import * as Zlib from "node:zlib"
 import { inflateChunkBytes } from "../../src/services/logs/ContentEncoding.js"
-import { DatumReader, decodeDatumSequence, needInput } from "../../src/services/logs/DatumReader.js"
+import { DatumFraming, DatumReader, decodeDatumSequence, needInput } from "../../src/services/logs/DatumReader.js"
 import type { DecodedDatum } from "../../src/services/logs/DecodedDatum.js"
 import { PayloadError } from "../../src/services/logs/errors.js"
 import { nextAdmission } from "../../src/services/logs/IntakeAdmission.js"
@@ -10,9 +10,7 @@ import { intakeDefaults } from "../../src/services/logs/IntakeOptions.js"
 import { BatchWork, FaultBudget, IntakeStream } from "../../src/services/logs/IntakeStream.js"
 import * as Wire from "./support/wire.js"
 
-/** Reads `payload` through an incremental reader fed at the given cut points. */
-const readInPieces = (payload: Buffer, cuts: ReadonlyArray<number>) => {
-  const reader = DatumReader.incremental()
+const cutAt = (payload: Buffer, cuts: ReadonlyArray<number>) => {
   const pieces: Array<Buffer> = []
   let from = 0
   for (const cut of [...cuts].sort((a, b) => a - b)) {
@@ -20,6 +18,13 @@ const readInPieces = (payload: Buffer, cuts: ReadonlyArray<number>) => {
     from = cut
   }
   pieces.push(payload.subarray(from))
+  return pieces
+}
+
+/** Reads `payload` through an incremental reader fed at the given cut points. */
+const readInPieces = (payload: Buffer, cuts: ReadonlyArray<number>) => {
+  const reader = DatumReader.incremental()
+  const pieces = cutAt(payload, cuts)
   const out: Array<DecodedDatum> = []
   for (;;) {
     const d = reader.next()
@@ -50,7 +55,7 @@ const arbField = fc.oneof(
 )
 
 describe("incremental DatumReader: a payload read as it is inflated", () => {
-  it("gives the same datums, or the same error at the same payload offset, however the payload is cut", () => {
+  it("gives the same datums, or the same error at the same payload offset, however the payload is cut; the framing counts them", () => {
     fc.assert(
       fc.property(
         fc.array(arbField, { maxLength: 30 }),
@@ -69,7 +74,12 @@ describe("incremental DatumReader: a payload read as it is inflated", () => {
           if (expected instanceof PayloadError) {
             expect(got).toBeInstanceOf(PayloadError)
             expect((got as PayloadError).message).toBe(expected.message)
-          } else expect(got).toEqual(expected)
+          } else {
+            expect(got).toEqual(expected)
+            const framing = new DatumFraming()
+            for (const piece of cutAt(payload, cuts)) framing.add(piece)
+            expect(framing.datums).toBe(expected.length)
+          }
         }
       ),
       { numRuns: 300 }
@@ -90,23 +100,25 @@ describe("a batch is rejected as soon as it crosses a limit, before the rest of 
   const emptyLog = Buffer.from([0x0a, 0x04, 0x32, 0x02, 0x1a, 0x00])
   const inflated = Buffer.alloc(Math.floor((16 * 1024 * 1024) / emptyLog.length) * emptyLog.length).fill(emptyLog)
 
-  it("a zstd bomb is rejected at max-batch-datums after reading about that many datums' bytes, not its 16 MiB", () => {
+  it("a zstd bomb is rejected at max-batch-datums from its framing, after inflating about that many datums' bytes and reading none", () => {
     const stream = new IntakeStream(1, "zstd", intakeDefaults, new FaultBudget({}))
     const work = stream.begin(1, Zlib.zstdCompressSync(inflated)) as BatchWork
-    // Fed chunk by chunk as the server inflates it.
+    // Fed chunk by chunk as the server inflates it, as far ahead as the work takes.
     let offset = 0
     let decision
     while (decision === undefined) {
       const r = work.step(1000)
-      if (r === needInput) {
+      if (r !== needInput) decision = r
+      while (decision === undefined && work.wantsInput) {
         decision = work.feed(inflated.subarray(offset, offset + inflateChunkBytes))
         offset += inflateChunkBytes
-      } else decision = r
+      }
     }
     expect(decision._tag === "Reject" && decision.error.message).toMatch(
       /^batch 1: more than 50000 datums \(the intake's max-batch-datums limit\)/
     )
     expect(work.payloadBytes).toBeLessThanOrEqual((intakeDefaults.maxBatchDatums + 1) * emptyLog.length + inflateChunkBytes)
+    expect(work.logBytes).toBe(0)
   })
 
   it("a payload over max-payload-bytes is rejected once the bytes read pass it, naming the limit", () => {

@@ -215,17 +215,16 @@ describe("reference intake: what Datadog agents send", () => {
     Effect.gen(function*() {
       const { server } = yield* startIntake({ maxPayloadBytes: 64 * 1024 })
       const s = yield* openTestStream(server.port, { apiKey: KEY, encoding: "gzip" })
-      // One well-formed log of 16 MiB: read as it is inflated, it passes the limit before it is whole.
-      yield* s.sendRaw(1, Zlib.gzipSync(Wire.rawLog(1n, "\0".repeat(16 * 1024 * 1024))))
+      yield* s.sendRaw(1, Zlib.gzipSync(Buffer.alloc(16 * 1024 * 1024)))
       const st = yield* s.status
       assert.strictEqual(st.code, grpc.status.INVALID_ARGUMENT)
       assert.match(st.details, /batch 1: batch payload decompresses to more than the 65536-byte limit/)
-      // 16 MiB of zeros is no DatumSequence: rejected at its first field tag, without inflating the rest.
-      const zeros = yield* openTestStream(server.port, { apiKey: KEY, encoding: "gzip" })
-      yield* zeros.sendRaw(1, Zlib.gzipSync(Buffer.alloc(16 * 1024 * 1024)))
-      const zst = yield* zeros.status
-      assert.strictEqual(zst.code, grpc.status.INVALID_ARGUMENT)
-      assert.match(zst.details, /batch 1: payload is not a valid DatumSequence: byte 1: DatumSequence: invalid field tag/)
+      // One well-formed log of 16 MiB: read as it is inflated, it passes the limit before it is whole.
+      const one = yield* openTestStream(server.port, { apiKey: KEY, encoding: "gzip" })
+      yield* one.sendRaw(1, Zlib.gzipSync(Wire.rawLog(1n, "\0".repeat(16 * 1024 * 1024))))
+      const oneSt = yield* one.status
+      assert.strictEqual(oneSt.code, grpc.status.INVALID_ARGUMENT)
+      assert.match(oneSt.details, /batch 1: batch payload decompresses to more than the 65536-byte limit/)
     }))
 })
 

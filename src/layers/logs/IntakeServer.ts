@@ -290,13 +290,16 @@ export const makeIntakeServer = (options: IntakeOptions) =>
               do r = work.step(stepDatums)
               while (r === undefined && performance.now() < sliceEnd)
               if (r === needInput) {
+                // Inflate ahead of the reading, stopping at the first limit crossed.
                 inflater ??= yield* openPayloadInflater(batch.data, encoding, limits.maxPayloadBytes)
-                const chunk = yield* Effect.either(inflater.next)
-                if (chunk._tag === "Left") decision = work.fail(chunk.left)
-                else if (chunk.right === undefined) work.finish()
-                else decision = work.feed(chunk.right)
+                do {
+                  const chunk = yield* Effect.either(inflater.next)
+                  if (chunk._tag === "Left") decision = work.fail(chunk.left)
+                  else if (chunk.right === undefined) work.finish()
+                  else decision = work.feed(chunk.right)
+                } while (decision === undefined && work.wantsInput)
               } else decision = r
-              const holding = work.logBytes + work.bufferedBytes
+              const holding = work.logBytes + work.gatheredBytes
               if (holding > counted) {
                 held += holding - counted
                 yield* memory.grow(holding - counted)

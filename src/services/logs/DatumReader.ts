@@ -40,6 +40,8 @@ export class DatumReader {
   private partsBytes = 0
   /** Bytes that field needs in all (at least). */
   private needed = 0
+  /** Whether `buf` is such a field, joined from its chunks. */
+  private joined = false
   private total: number
 
   /** A reader of a whole payload. */
@@ -62,9 +64,9 @@ export class DatumReader {
     return this.total
   }
 
-  /** Bytes given but not read yet (a field waiting for the rest of its bytes included). */
-  get bufferedBytes(): number {
-    return this.end - this.pos + this.partsBytes
+  /** Bytes held for a field that spans chunks: gathered so far, or joined and not read yet. */
+  get gatheredBytes(): number {
+    return this.partsBytes + (this.joined ? this.end - this.pos : 0)
   }
 
   /** Gives the next bytes of the payload; call only after `next` returned `needInput`. */
@@ -74,11 +76,13 @@ export class DatumReader {
     if (this.partsBytes === 0) {
       this.base += this.end
       this.buf = bytes
+      this.joined = false
     } else {
       this.parts.push(bytes)
       this.partsBytes += bytes.length
       if (this.partsBytes < this.needed) return
       this.buf = Buffer.concat(this.parts, this.partsBytes)
+      this.joined = true
       this.parts = []
       this.partsBytes = 0
     }
@@ -171,6 +175,7 @@ export class DatumReader {
     this.needed = fieldEnd - start
     this.base += start
     this.buf = noBytes
+    this.joined = false
     this.pos = 0
     this.end = 0
     return false
@@ -539,6 +544,99 @@ export class DatumReader {
     }
     return v
   }
+}
+
+/** Longest field header: a tag and a length, 10 bytes each at most. */
+const maxHeaderBytes = 20
+
+/**
+ * Counts the datums of a payload from its framing alone (each top-level field's tag and length), as its chunks
+ * arrive and ahead of reading them, so a batch with too many datums is known from its first bytes past the
+ * limit. Counting stops at a malformed header (reading the payload reports it).
+ */
+export class DatumFraming {
+  /** `DatumSequence.data` fields whose header has arrived. */
+  datums = 0
+  /** Bytes of the current field still to come. */
+  private skip = 0
+  /** The start of a field header cut by a chunk's end. */
+  private carry: Buffer = noBytes
+  private stopped = false
+
+  add(chunk: Uint8Array): void {
+    if (this.stopped) return
+    const bytes = asBuffer(chunk)
+    let p = this.skip
+    if (this.carry.length > 0) {
+      const head = Buffer.concat([this.carry, bytes.subarray(0, maxHeaderBytes)])
+      const end = this.field(head, 0)
+      if (end === cut) {
+        this.carry = head
+        return
+      }
+      p = end - this.carry.length
+      this.carry = noBytes
+    }
+    while (p < bytes.length && !this.stopped) {
+      const end = this.field(bytes, p)
+      if (end === cut) {
+        this.carry = Buffer.from(bytes.subarray(p))
+        this.skip = 0
+        return
+      }
+      p = end
+    }
+    this.skip = p - bytes.length
+  }
+
+  /** Where the field at `p` ends (possibly past `buf`), counting it if it is a datum; `cut` if its header is. */
+  private field(buf: Buffer, p: number): number {
+    const tag = readVarint(buf, p)
+    if (tag === cut) return cut
+    if (tag === malformed) return this.stop(buf)
+    const [value, afterTag] = tag
+    switch (value % 8) {
+      case 0: {
+        const v = readVarint(buf, afterTag)
+        return v === cut ? cut : v === malformed ? this.stop(buf) : v[1]
+      }
+      case 1:
+        return afterTag + 8
+      case 5:
+        return afterTag + 4
+      case 2: {
+        const len = readVarint(buf, afterTag)
+        if (len === cut) return cut
+        if (len === malformed) return this.stop(buf)
+        if (value === ((1 << 3) | 2)) this.datums++
+        return len[1] + len[0]
+      }
+      default:
+        return this.stop(buf)
+    }
+  }
+
+  private stop(buf: Buffer): number {
+    this.stopped = true
+    return buf.length
+  }
+}
+
+const cut = -1
+const malformed = -2
+
+/** A varint's value (as a double: exact up to 2^53, enough for lengths and tags) and where it ends. */
+const readVarint = (buf: Buffer, from: number): readonly [number, number] | typeof cut | typeof malformed => {
+  let value = 0
+  let mul = 1
+  for (let p = from; p < from + 10; p++) {
+    if (p >= buf.length) return cut
+    const b = buf[p]!
+    value += (b & 0x7f) * mul
+    if (b < 0x80) return [value, p + 1]
+    mul *= 128
+  }
+  return malformed
 }
 
 /** Parses a whole `DatumSequence` (uncompressed); malformed protobuf is a typed error. */

@@ -7,11 +7,11 @@
  */
 import { decompress, inflateChunkBytes, oversizedPayload } from "./ContentEncoding.js"
 import type { ContentEncoding } from "./ContentEncoding.js"
-import { DatumReader, needInput, type NeedInput } from "./DatumReader.js"
+import { DatumFraming, DatumReader, needInput, type NeedInput } from "./DatumReader.js"
 import { PayloadError, StreamProtocolError } from "./errors.js"
 import type { IntakeFaults } from "./IntakeOptions.js"
 import type { IntakeBatch } from "./IntakeRecord.js"
-import { type BatchApplier, type DecodeLimits, StreamDecoder } from "./StreamDecoder.js"
+import { type BatchApplier, type DecodeLimits, StreamDecoder, tooManyDatums } from "./StreamDecoder.js"
 
 export type BatchDecision =
   | {
@@ -25,6 +25,13 @@ export type BatchDecision =
     readonly reset: boolean
   }
   | { readonly _tag: "Reject"; readonly error: PayloadError | StreamProtocolError }
+
+/**
+ * Decompressed payload a batch takes in ahead of reading it: the datums' framing is counted as it arrives, so
+ * a bomb of small datums is rejected at max-batch-datums before they are read (50,000 datums of up to 10
+ * bytes fit in it).
+ */
+export const readAheadBytes = 8 * inflateChunkBytes
 
 export interface IntakeLimits extends DecodeLimits {
   /** Limit on a decompressed batch payload. */
@@ -72,11 +79,11 @@ export class IntakeStream {
 
   /**
    * What a batch of `compressedBytes` holds while it is read, besides a field that spans chunks (see
-   * `BatchWork.bufferedBytes`): its payload, and for a compressed one the chunks zlib is filling, has ready,
-   * and the reader is reading.
+   * `BatchWork.gatheredBytes`): its payload, and for a compressed one the chunks zlib is filling and has
+   * ready, those taken in ahead, and the one being read.
    */
   payloadReservation(compressedBytes: number): number {
-    return this.encoding === "identity" ? compressedBytes : compressedBytes + 3 * inflateChunkBytes
+    return this.encoding === "identity" ? compressedBytes : compressedBytes + readAheadBytes + 3 * inflateChunkBytes
   }
 
   /**
@@ -87,10 +94,11 @@ export class IntakeStream {
   begin(batchId: number, data: Uint8Array): BatchWork | BatchDecision {
     const applier = this.decoder.begin(batchId)
     if (applier instanceof StreamProtocolError) return { _tag: "Reject", error: applier }
+    const decide = (done: BatchApplier) => this.decide(done)
+    if (this.encoding !== "identity") return new BatchWork(DatumReader.incremental(), this.limits, applier, decide)
     const max = this.limits.maxPayloadBytes
-    if (this.encoding !== "identity") return new BatchWork(DatumReader.incremental(), max, applier, (done) => this.decide(done))
     if (data.length > max) return payloadRejection(batchId, oversizedPayload(data.length, max))
-    return new BatchWork(new DatumReader(data), max, applier, (done) => this.decide(done))
+    return new BatchWork(new DatumReader(data), this.limits, applier, decide)
   }
 
   /**
@@ -107,12 +115,14 @@ export class IntakeStream {
       const d = work.step(Number.MAX_SAFE_INTEGER)
       if (d === undefined) continue
       if (d !== needInput) return d
-      if (offset >= payload.length) work.finish()
-      else {
-        const rejected = work.feed(payload.subarray(offset, offset + inflateChunkBytes))
-        if (rejected !== undefined) return rejected
-        offset += inflateChunkBytes
-      }
+      do {
+        if (offset >= payload.length) work.finish()
+        else {
+          const rejected = work.feed(payload.subarray(offset, offset + inflateChunkBytes))
+          if (rejected !== undefined) return rejected
+          offset += inflateChunkBytes
+        }
+      } while (work.wantsInput)
     }
   }
 
@@ -136,24 +146,32 @@ export class IntakeStream {
 
 /**
  * One batch being read: `step` applies the next datums; a compressed batch's payload is given with `feed` as
- * it is inflated, then `finish`. The stream must not start another batch meanwhile.
+ * it is inflated (up to `readAheadBytes` ahead of the reading, its datums counted from their framing as they
+ * arrive), then `finish`. The stream must not start another batch meanwhile.
  */
 export class BatchWork {
+  private readonly framing = new DatumFraming()
+  /** Chunks given and not yet handed to the reader. */
+  private readonly ahead: Array<Uint8Array> = []
+  private aheadBytes = 0
+  private given = 0
+  private complete = false
+
   constructor(
     private readonly reader: DatumReader,
-    private readonly maxPayloadBytes: number,
+    private readonly limits: IntakeLimits,
     private readonly applier: BatchApplier,
     private readonly decide: (applier: BatchApplier) => BatchDecision
   ) {}
 
-  /** Bytes of payload read so far (decompressed). */
+  /** Bytes of payload given so far (decompressed). */
   get payloadBytes(): number {
-    return this.reader.byteLength
+    return Math.max(this.given, this.reader.byteLength)
   }
 
-  /** Payload given but not read yet (see `DatumReader.bufferedBytes`). */
-  get bufferedBytes(): number {
-    return this.reader.bufferedBytes
+  /** Bytes held for a field that spans chunks (see `DatumReader.gatheredBytes`). */
+  get gatheredBytes(): number {
+    return this.reader.gatheredBytes
   }
 
   /** What the logs rebuilt so far hold (see `DecodeLimits.maxBatchLogBytes`). */
@@ -161,18 +179,29 @@ export class BatchWork {
     return this.applier.reconstructedBytes
   }
 
-  /** Gives the next chunk of the decompressed payload; the rejection once the payload passes its limit. */
+  /** Whether to give another chunk now: the payload is not complete and less than `readAheadBytes` waits. */
+  get wantsInput(): boolean {
+    return !this.complete && this.aheadBytes < readAheadBytes
+  }
+
+  /**
+   * Gives the next chunk of the decompressed payload; the rejection once the payload passes its limit, or
+   * once the datums framed so far pass theirs.
+   */
   feed(chunk: Uint8Array): BatchDecision | undefined {
-    if (this.reader.byteLength + chunk.length > this.maxPayloadBytes) {
-      return this.fail(oversizedPayload(undefined, this.maxPayloadBytes))
-    }
-    this.reader.feed(chunk)
+    const { maxBatchDatums, maxPayloadBytes } = this.limits
+    if (this.given + chunk.length > maxPayloadBytes) return this.fail(oversizedPayload(undefined, maxPayloadBytes))
+    this.given += chunk.length
+    this.framing.add(chunk)
+    if (this.framing.datums > maxBatchDatums) return { _tag: "Reject", error: tooManyDatums(this.applier.batchId, maxBatchDatums) }
+    this.ahead.push(chunk)
+    this.aheadBytes += chunk.length
     return undefined
   }
 
   /** The whole payload has been given. */
   finish(): void {
-    this.reader.finish()
+    this.complete = true
   }
 
   /** The rejection for a payload that could not be read (a decompression error). */
@@ -185,10 +214,19 @@ export class BatchWork {
    * payload given so far is read (`feed` or `finish` next), `undefined` after `n` datums.
    */
   step(n: number): BatchDecision | NeedInput | undefined {
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n;) {
       const d = this.reader.next()
+      if (d === needInput) {
+        const chunk = this.ahead.shift()
+        if (chunk !== undefined) {
+          this.aheadBytes -= chunk.length
+          this.reader.feed(chunk)
+        } else if (this.complete) this.reader.finish()
+        else return needInput
+        continue
+      }
+      i++
       if (d === undefined) return this.decide(this.applier)
-      if (d === needInput) return d
       if (d instanceof PayloadError) return this.fail(d)
       const e = this.applier.push(d)
       if (e !== undefined) return { _tag: "Reject", error: e }

@@ -178,7 +178,7 @@ export class BatchApplier {
     const dec = this.state
     const limits = this.limits
     if (i >= limits.maxBatchDatums) {
-      return err("LimitExceeded", batchId, `more than ${limits.maxBatchDatums} datums (the intake's max-batch-datums limit)`)
+      return tooManyDatums(batchId, limits.maxBatchDatums)
     }
     if (batchId === 0 && d._tag !== "DictEntryDefine" && d._tag !== "PatternDefine") {
       return err("SnapshotNotDefinesOnly", batchId, `snapshot (batch 0) datum ${i} is ${d._tag === "ContentlessLog" ? "Log" : d._tag}; only defines are allowed`)
@@ -322,6 +322,10 @@ export const renderFloat = (value: number): string => String(value)
 
 const inexact = (batchId: number, index: number, field: string, value: WireInt) =>
   err("InvalidValue", batchId, `datum ${index}: ${field} ${value} is outside the exact range of ±(2^53 − 1) ms`)
+
+/** The rejection of a batch with more than `max` datums. */
+export const tooManyDatums = (batchId: number, max: number) =>
+  err("LimitExceeded", batchId, `more than ${max} datums (the intake's max-batch-datums limit)`)
 
 const err = (reason: StreamProtocolError["reason"], batchId: number, message: string) =>
   new StreamProtocolError({ reason, batchId, message: `batch ${batchId}: ${message}` })
