@@ -8,7 +8,7 @@
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, Queue, Redacted, Ref } from "effect"
+import { Clock, Context, Data, Deferred, Duration, Effect, FiberSet, Layer, Queue, Redacted, Ref } from "effect"
 import type { AgentSettings } from "../../services/config/AgentSettings.js"
 import type { InputLine, LineSink } from "../../services/inputs/InputLine.js"
 import type { LogMessage } from "../../services/logs/LogMessage.js"
@@ -104,6 +104,30 @@ const layerSender = (settings: AgentSettings) =>
     return layerSenderGrpc(config, { host: ep.host, port: ep.port, apiKey: ep.apiKey, insecure: ep.insecure, tls })
   }))
 
+/** Slack past the shutdown timeout for the stop's own steps (closing inputs, saving the registry). */
+const stopSlackMs = 5_000
+
+/** Acknowledged and rejected logs so far, over every worker: the stop's progress. */
+const progressOf = (sender: LogsSender["Type"]) =>
+  Effect.map(sender.status, (workers) => workers.reduce((n, w) => n + w.logsAcked + w.logsRejected + w.batchesAcked, 0))
+
+/** Completes once `progress` has not changed for `limit` (checked ten times per limit, on the Clock). */
+const untilNoProgress = (progress: Effect.Effect<number>, limit: Duration.Duration) =>
+  Effect.gen(function*() {
+    const tick = Duration.millis(Math.max(1, Duration.toMillis(limit) / 10))
+    let last = yield* progress
+    let since = yield* Clock.currentTimeMillis
+    for (;;) {
+      yield* Effect.sleep(tick)
+      const now = yield* Clock.currentTimeMillis
+      const p = yield* progress
+      if (p !== last) {
+        last = p
+        since = now
+      } else if (now - since >= Duration.toMillis(limit)) return
+    }
+  })
+
 const make = (settings: AgentSettings) =>
   Effect.gen(function*() {
     const s = settings.logs
@@ -193,26 +217,41 @@ const make = (settings: AgentSettings) =>
       yield* Effect.logInfo("logs stopped").pipe(Effect.annotateLogs({ acked: r.acked, unacked: r.unacked, rejected: r.rejected, not_sent: notSent }))
       yield* components.finished("logs", { complete, summary: { ...r, complete: r.complete && complete, not_sent: notSent } })
     })
-    // Bounded: the sender's own deadline plus slack for closing the inputs and saving the registry. The wait is
-    // interruptible inside the timeout, so the bound holds in an interrupted fiber's finalizer too.
-    const bound = Duration.millis((settings.logs.sender.machine?.shutdownTimeoutMs ?? 10_000) + 10_000)
+    // Bounded by progress, like the sender's own shutdown: the stop is cut only once no acknowledgement (nor
+    // rejection) arrived for the shutdown timeout plus slack for closing the inputs and saving the registry, so a
+    // slow but progressing intake gets everything. A stop that makes no progress is cut, the sender aborted, and
+    // its unacknowledged logs reported. The wait is interruptible, so the bound holds in an interrupted fiber's
+    // finalizer too.
+    const quietLimit = Duration.millis((settings.logs.sender.machine?.shutdownTimeoutMs ?? 10_000) + stopSlackMs)
     yield* Effect.addFinalizer(() =>
-      stop.pipe(
-        Effect.interruptible,
-        Effect.timeoutOption(bound),
+      Effect.raceFirst(
+        stop.pipe(Effect.interruptible, Effect.as(true)),
+        untilNoProgress(progressOf(sender), quietLimit).pipe(Effect.as(false))
+      ).pipe(
         Effect.flatMap((done) =>
-          done._tag === "Some" ? Effect.void : Effect.logError("logs did not stop in time").pipe(
-            Effect.zipRight(components.finished("logs", { complete: false, summary: { complete: false, message: "the orderly stop did not finish in time" } }))
-          )
+          done ? Effect.void : Effect.gen(function*() {
+            const r = yield* sender.abort.pipe(Effect.timeoutOption(Duration.seconds(5)))
+            yield* Effect.logError("logs did not stop in time: no acknowledgement for the shutdown timeout").pipe(
+              Effect.annotateLogs(r._tag === "Some" ? { acked: r.value.acked, unacked: r.value.unacked } : {})
+            )
+            if (r._tag === "Some") yield* Ref.set(report, r.value)
+            yield* components.finished("logs", {
+              complete: false,
+              summary: { ...(r._tag === "Some" ? r.value : {}), complete: false, message: "the orderly stop made no progress for the shutdown timeout" }
+            })
+          })
         )
       )
     )
     return { status } satisfies LogsComponentService
   })
 
+/** The logs component over the sender, registry and endpoint it is given; needs `AgentComponents`. */
+export const layerOver = (settings: AgentSettings) => Layer.scoped(LogsComponent, make(settings))
+
 /** The logs component; needs `AgentComponents`. */
 export const layer = (settings: AgentSettings) =>
-  Layer.scoped(LogsComponent, make(settings)).pipe(
+  layerOver(settings).pipe(
     Layer.provide(Layer.merge(layerSender(settings), layerRegistryStore(settings.logs.registryPath))),
     Layer.provide(layerEndpoint(settings))
   )
