@@ -5,6 +5,7 @@
 import { Data, Either, ParseResult, Schema, SchemaAST } from "effect"
 import { AgentConfigFile, secretKeys } from "./AgentConfig.js"
 import { type ConfigIssue, formatIssues } from "./ConfigIssue.js"
+import { type EnvKind, envOverride, parseEnvValue } from "./EnvOverrides.js"
 import { parseYamlDocument } from "./YamlDocument.js"
 
 export type { ConfigIssue }
@@ -18,7 +19,7 @@ export class ConfigError extends Data.TaggedError("ConfigError")<{
   }
 }
 
-type Leaf = "boolean" | "number" | "string" | "list"
+type Leaf = EnvKind
 
 /** Every scalar key the schema knows, with its kind: the names `DD_*` overrides may use. */
 const leafPaths = (ast: SchemaAST.AST, prefix: ReadonlyArray<string>, out: Array<[ReadonlyArray<string>, Leaf]>) => {
@@ -67,23 +68,6 @@ export const envName = (path: ReadonlyArray<string>) => "DD_" + path.join("_").t
 /** The override variables the configuration understands, for documentation and `config check`. */
 export const knownEnvVariables: ReadonlyArray<string> = leaves.map(([p]) => envName(p))
 
-const parseEnv = (kind: Leaf, value: string): unknown => {
-  switch (kind) {
-    case "boolean": {
-      const v = value.trim().toLowerCase()
-      if (["true", "1", "yes", "on"].includes(v)) return true
-      if (["false", "0", "no", "off", ""].includes(v)) return false
-      return value // left as a string: the schema reports it with the variable's name
-    }
-    case "number":
-      return value.trim() === "" || Number.isNaN(Number(value)) ? value : Number(value)
-    case "list":
-      return value.split(/[\s,]+/).filter((s) => s !== "")
-    case "string":
-      return value
-  }
-}
-
 const setIn = (obj: Record<string, unknown>, path: ReadonlyArray<string>, value: unknown) => {
   let cur = obj
   for (const key of path.slice(0, -1)) {
@@ -115,11 +99,10 @@ export const decodeAgentConfig = (
   }
   const fromEnv = new Map<string, string>()
   for (const [path, kind] of leaves) {
-    const name = envName(path)
-    const value = env[name]
-    if (value === undefined) continue
-    setIn(raw as Record<string, unknown>, path, parseEnv(kind, value))
-    fromEnv.set(path.join("."), name)
+    const override = envOverride(env, [envName(path)])
+    if (override === undefined) continue
+    setIn(raw as Record<string, unknown>, path, parseEnvValue(kind, override.value))
+    fromEnv.set(path.join("."), override.name)
   }
   const decoded = Schema.decodeUnknownEither(AgentConfigFile, { onExcessProperty: "error", errors: "all" })(raw)
   if (Either.isRight(decoded)) return Either.right(decoded.right)

@@ -5,6 +5,7 @@
  */
 import { Either, Option, ParseResult, Schema } from "effect"
 import type { ConfigIssue } from "../config/ConfigIssue.js"
+import { type EnvKind, envOverride, parseEnvValue } from "../config/EnvOverrides.js"
 import { LoaderConfigError } from "./errors.js"
 
 export const LogLevelName = Schema.Literal("trace", "debug", "info", "warn", "error", "critical", "off")
@@ -56,17 +57,14 @@ export interface ConfigInput {
 
 export const DEFAULT_RECEIVER_SOCKET = "/var/run/datadog/apm.socket"
 
-// Value codecs: YAML gives typed scalars, the environment gives strings.
-const truthy = new Set(["1", "t", "T", "TRUE", "true", "True"])
-const falsy = new Set(["0", "f", "F", "FALSE", "false", "False"])
+// Value schemas. YAML gives typed scalars; a `DD_*` variable is parsed by the configuration's one override rule
+// (`parseEnvValue`, by the key's kind) before it reaches them. A quoted YAML scalar is still accepted.
 const BoolFromString = Schema.transformOrFail(Schema.String, Schema.Boolean, {
   strict: true,
-  decode: (s, _, ast) =>
-    truthy.has(s)
-      ? ParseResult.succeed(true)
-      : falsy.has(s)
-      ? ParseResult.succeed(false)
-      : ParseResult.fail(new ParseResult.Type(ast, s)),
+  decode: (s, _, ast) => {
+    const b = parseEnvValue("boolean", s)
+    return typeof b === "boolean" ? ParseResult.succeed(b) : ParseResult.fail(new ParseResult.Type(ast, s))
+  },
   encode: (b) => ParseResult.succeed(b ? "true" : "false")
 })
 const BoolValue = Schema.Union(Schema.Boolean, BoolFromString)
@@ -80,90 +78,105 @@ const StringValue = Schema.String
 interface Key<A> {
   readonly path: string
   readonly env: ReadonlyArray<string>
+  /** How an override variable's text is read (`parseEnvValue`). */
+  readonly kind: EnvKind
   readonly schema: Schema.Schema<A, any>
   readonly rule: string
 }
-const key = <A>(path: string, env: ReadonlyArray<string>, schema: Schema.Schema<A, any>, rule: string): Key<A> => ({
+const key = <A>(path: string, env: ReadonlyArray<string>, kind: EnvKind, schema: Schema.Schema<A, any>, rule: string): Key<A> => ({
   path,
   env,
+  kind,
   schema,
   rule
 })
 
 export const Keys = {
-  apmEnabled: key("apm_config.enabled", ["DD_APM_ENABLED"], BoolValue, "expected a boolean"),
+  apmEnabled: key("apm_config.enabled", ["DD_APM_ENABLED"], "boolean", BoolValue, "expected a boolean"),
   errorTracking: key(
     "apm_config.error_tracking_standalone.enabled",
     ["DD_APM_ERROR_TRACKING_STANDALONE_ENABLED"],
+    "boolean",
     BoolValue,
     "expected a boolean"
   ),
   socketActivation: key(
     "apm_config.socket_activation.enabled",
     ["DD_APM_SOCKET_ACTIVATION_ENABLED"],
+    "boolean",
     BoolValue,
     "expected a boolean"
   ),
   handleTcpProbe: key(
     "apm_config.socket_activation.handle_tcp_probe",
     ["DD_APM_SOCKET_ACTIVATION_HANDLE_TCP_PROBE"],
+    "boolean",
     BoolValue,
     "expected a boolean"
   ),
   maxHeld: key(
     "apm_config.socket_activation.max_held_connections",
     ["DD_APM_SOCKET_ACTIVATION_MAX_HELD_CONNECTIONS"],
+    "number",
     IntValue.pipe(Schema.filter((n) => n >= 1 && n <= 1024)),
     "expected an integer from 1 to 1024"
   ),
   holdTimeout: key(
     "apm_config.socket_activation.hold_timeout",
     ["DD_APM_SOCKET_ACTIVATION_HOLD_TIMEOUT"],
+    "number",
     PositiveNumberValue,
     "expected a positive number of seconds"
   ),
   secondClient: key(
     "apm_config.socket_activation.second_client_activates",
     ["DD_APM_SOCKET_ACTIVATION_SECOND_CLIENT_ACTIVATES"],
+    "boolean",
     BoolValue,
     "expected a boolean"
   ),
   listenFds: key(
     "apm_config.socket_activation.listen_fds",
     ["DD_APM_SOCKET_ACTIVATION_LISTEN_FDS"],
+    "boolean",
     BoolValue,
     "expected a boolean"
   ),
   classifier: key(
     "apm_config.socket_activation.classifier",
     ["DD_APM_SOCKET_ACTIVATION_CLASSIFIER"],
+    "string",
     Schema.Literal("proc", "read"),
     "expected proc or read"
   ),
-  bindHost: key("bind_host", ["DD_BIND_HOST"], StringValue, "expected a host name or address"),
-  nonLocal: key("apm_config.apm_non_local_traffic", ["DD_APM_NON_LOCAL_TRAFFIC"], BoolValue, "expected a boolean"),
+  bindHost: key("bind_host", ["DD_BIND_HOST"], "string", StringValue, "expected a host name or address"),
+  nonLocal: key("apm_config.apm_non_local_traffic", ["DD_APM_NON_LOCAL_TRAFFIC"], "boolean", BoolValue, "expected a boolean"),
   receiverPort: key(
     "apm_config.receiver_port",
     ["DD_APM_RECEIVER_PORT"],
+    "number",
     PortValue,
     "expected an integer port (<= 0 disables)"
   ),
-  receiverSocket: key("apm_config.receiver_socket", ["DD_APM_RECEIVER_SOCKET"], StringValue, "expected a path"),
+  receiverSocket: key("apm_config.receiver_socket", ["DD_APM_RECEIVER_SOCKET"], "string", StringValue, "expected a path"),
   otlpReceiver: key(
     "otlp_config.receiver",
     ["DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_GRPC_ENDPOINT", "DD_OTLP_CONFIG_RECEIVER_PROTOCOLS_HTTP_ENDPOINT"],
+    "string",
     Schema.Unknown,
     "any value"
   ),
   otlpPort: key(
     "otlp_config.traces.internal_port",
     ["DD_OTLP_CONFIG_TRACES_INTERNAL_PORT"],
+    "number",
     PortValue.pipe(Schema.filter((n) => n > 0)),
     "expected a port from 1 to 65535"
   ),
   logLevel: key(
     "log_level",
     ["DD_LOG_LEVEL"],
+    "string",
     Schema.transform(Schema.String, Schema.String, {
       strict: true,
       decode: (s) => s.toLowerCase() === "warning" ? "warn" : s.toLowerCase(),
@@ -197,10 +210,8 @@ const lookupFile = (input: ConfigInput, path: string, issues: Array<ConfigIssue>
 }
 
 const lookup = (input: ConfigInput, k: Key<unknown>, issues: Array<ConfigIssue>): Option.Option<Found> => {
-  for (const name of k.env) {
-    const v = input.env[name]
-    if (v !== undefined && v !== "") return Option.some({ value: v, where: `env ${name}` })
-  }
+  const override = envOverride(input.env, k.env)
+  if (override !== undefined) return Option.some({ value: parseEnvValue(k.kind, override.value), where: `env ${override.name}` })
   return lookupFile(input, k.path, issues)
 }
 
