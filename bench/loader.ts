@@ -1,9 +1,10 @@
 /**
- * Loader benchmark (not a test). Measures, on this machine:
- *  - idle memory of the loader holding a TCP and a unix listener: bundled (esbuild, with the
- *    recommended V8 flags) vs run from sources through tsx;
- *  - first-request latency through the loader (connect → response, which includes starting the
- *    agent) vs the same fake agent started directly (spawn → ready → response);
+ * Loader benchmark (not a test). Runs the deployed bundle (dist/, rebuilt with `npm run build` when older than
+ * src/), so its figures agree with ../shared/peers/loader-idle.mjs. Measures, on this machine:
+ *  - idle memory holding a TCP and a unix listener: plain Node, `dist/dd-agent-loader.mjs` and `dd-agent loader`
+ *    (bin/dd-agent.js), alternating per round, with each round's loader/plain ratio;
+ *  - first-request latency through the loader (connect → response, which includes loading the handover and
+ *    starting the agent) vs the same fake agent started directly (spawn → ready → response), alternating;
  *  - loader CPU per absorbed probe.
  * Usage: npx tsx bench/loader.ts [--runs N] [--probes N]
  * Writes bench/results/loader.json.
@@ -13,7 +14,6 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { build } from "esbuild"
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -21,14 +21,21 @@ const arg = (name: string, fallback: number) => {
 }
 const RUNS = arg("runs", 5)
 const PROBES = arg("probes", 200)
-// A 16 MB old space (suggested for tiny programs) makes this bundle thrash in GC: start-up took
-// ~1.2 s instead of ~0.3 s and activation ~180 ms instead of ~15 ms. 32 MB does not.
-const FLAGS = ["--max-semi-space-size=1", "--max-old-space-size=32", "--v8-pool-size=0"]
 const FAKE_AGENT = Path.resolve("test/loader/fixtures/fake-agent.mjs")
 const work = Fs.mkdtempSync(Path.join(Os.tmpdir(), "dd-loader-bench-"))
-const bundle = Path.join(work, "dd-agent.mjs")
-// The loader alone (src/programs/loaderMain.ts): what a deployment runs as the trace loader.
-const leanBundle = Path.join(work, "dd-agent-loader.mjs")
+// What a deployment runs: the loader's own entry point, and the CLI's `loader` command.
+const LOADER = Path.resolve("dist/dd-agent-loader.mjs")
+const CLI = Path.resolve("bin/dd-agent.js")
+
+/** Rebuilds dist/ when a source is newer than the loader bundle. */
+const ensureBuilt = () => {
+  const newest = Fs.readdirSync("src", { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .reduce((t, e) => Math.max(t, Fs.statSync(Path.join(e.parentPath, e.name)).mtimeMs), 0)
+  if (Fs.existsSync(LOADER) && Fs.statSync(LOADER).mtimeMs >= newest) return
+  console.error("dist/ is missing or older than src/: npm run build")
+  ChildProcess.execFileSync("npm", ["run", "build"], { stdio: ["ignore", 2, 2] })
+}
 
 const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const now = () => performance.now()
@@ -120,29 +127,39 @@ const loaderEnv = (port: number, sock: string) => ({
   DD_LOG_LEVEL: "debug"
 })
 
-// The floor: plain Node holding the same two listeners, no Effect.
-const BASELINE = `const net = require("node:net");
+// The floor: plain Node holding the same two listeners, no Effect (as ../shared/peers/loader-idle.mjs runs it).
+const PLAIN = `const net = require("node:net");
 net.createServer({ pauseOnConnect: true }).listen({ host: "127.0.0.1", port: Number(process.env.DD_APM_RECEIVER_PORT) });
 net.createServer({ pauseOnConnect: true }).listen({ path: process.env.DD_APM_RECEIVER_SOCKET }, () => console.error("Polling..."));`
 
-async function idleMemory(argv: ReadonlyArray<string>, subcommand: ReadonlyArray<string> = ["loader"]) {
-  const samples: Array<ReturnType<typeof status>> = []
-  for (let i = 0; i < 3; i++) {
-    const port = await freePort()
-    const tail = argv[0] === "-e" ? [] : [...subcommand, "--handle-tcp-probe", "--", "node", FAKE_AGENT]
-    const p = start([...argv, ...tail], loaderEnv(port, Path.join(work, `idle${i}.sock`)))
-    await p.waitFor(/Polling\.\.\./, "stderr")
-    await new Promise((r) => setTimeout(r, 2000)) // let start-up garbage settle before sampling
-    samples.push(status(p.child.pid!))
-    await p.stop()
+const idleVariants: Record<string, ReadonlyArray<string>> = {
+  plain: ["-e", PLAIN],
+  loader: [LOADER, "--handle-tcp-probe", "--", "node", FAKE_AGENT],
+  cliLoader: [CLI, "loader", "--handle-tcp-probe", "--", "node", FAKE_AGENT]
+}
+
+/** Idle memory of each variant, in alternating rounds; the ratios are per round, then the median. */
+async function idleMemory(rounds: number) {
+  const samples: Record<string, Array<ReturnType<typeof status>>> = { plain: [], loader: [], cliLoader: [] }
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, argv] of Object.entries(idleVariants)) {
+      const port = await freePort()
+      const p = start(argv, loaderEnv(port, Path.join(work, `${name}${r}.sock`)))
+      await p.waitFor(/Polling\.\.\./, "stderr")
+      await new Promise((ok) => setTimeout(ok, 3000)) // let start-up garbage settle before sampling
+      samples[name]!.push(status(p.child.pid!))
+      await p.stop()
+    }
   }
-  const avg = (k: keyof ReturnType<typeof status>) => samples.reduce((a, s) => a + s[k], 0) / samples.length
-  return { rssMB: avg("rssMB"), anonMB: avg("anonMB"), fileMB: avg("fileMB"), threads: avg("threads") }
+  const med = (name: string, k: keyof ReturnType<typeof status>) => median(samples[name]!.map((s) => s[k]))
+  const ratio = (name: string) => median(samples[name]!.map((s, i) => s.rssMB / samples["plain"]![i]!.rssMB))
+  const of = (name: string) => ({ rssMB: med(name, "rssMB"), anonMB: med(name, "anonMB"), fileMB: med(name, "fileMB"), threads: med(name, "threads") })
+  return { rounds, plain: of("plain"), loader: { ...of("loader"), ratio: ratio("loader") }, cliLoader: { ...of("cliLoader"), ratio: ratio("cliLoader") } }
 }
 
 async function firstRequestViaLoader() {
   const port = await freePort()
-  const p = start([...FLAGS, leanBundle, "--handle-tcp-probe", "--", "node", FAKE_AGENT], loaderEnv(port, ""))
+  const p = start([LOADER, "--handle-tcp-probe", "--", "node", FAKE_AGENT], loaderEnv(port, ""))
   await p.waitFor(/Polling\.\.\./, "stderr")
   const t0 = now()
   await request(port)
@@ -164,7 +181,7 @@ async function firstRequestDirect() {
 
 async function probeCost() {
   const port = await freePort()
-  const p = start([...FLAGS, leanBundle, "--handle-tcp-probe", "--", "node", FAKE_AGENT], loaderEnv(port, ""))
+  const p = start([LOADER, "--handle-tcp-probe", "--", "node", FAKE_AGENT], loaderEnv(port, ""))
   await p.waitFor(/Polling\.\.\./, "stderr")
   const before = cpuMs(p.child.pid!)
   for (let i = 1; i <= PROBES; i++) {
@@ -178,40 +195,8 @@ async function probeCost() {
 }
 
 async function main() {
-  const t = now()
-  const built = await build({
-    entryPoints: [Path.resolve("src/programs/main.ts")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node22",
-    minify: true,
-    outfile: bundle,
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    metafile: true,
-    logLevel: "error"
-  })
-  await build({
-    entryPoints: [Path.resolve("src/programs/loaderMain.ts")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node22",
-    minify: true,
-    outfile: leanBundle,
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    logLevel: "error"
-  })
-  const bundleKB = Fs.statSync(bundle).size / 1024
-  const leanKB = Fs.statSync(leanBundle).size / 1024
-  const buildMs = now() - t
-  void built
-
-  const baseline = await idleMemory(["-e", BASELINE])
-  const bundled = await idleMemory([...FLAGS, bundle])
-  const lean = await idleMemory([...FLAGS, leanBundle], [])
-  const bundledNoFlags = await idleMemory([bundle])
-  const unbundled = await idleMemory([Path.resolve("bin/dd-agent.js")])
+  ensureBuilt()
+  const idle = await idleMemory(3)
 
   const viaLoader: Array<number> = []
   const direct: Array<number> = []
@@ -224,8 +209,8 @@ async function main() {
   const result = {
     machine: `${Os.cpus().length}-core ${Os.type()} ${Os.release()}, Node ${process.version}`,
     date: new Date().toISOString(),
-    bundle: { sizeKB: Math.round(bundleKB), loaderOnlySizeKB: Math.round(leanKB), buildMs: Math.round(buildMs), flags: FLAGS },
-    idle: { plainNodeBaseline: baseline, loaderOnlyBundle: lean, bundled, bundledNoFlags, unbundled },
+    loadAverage: Os.loadavg(),
+    idle,
     firstRequest: {
       runs: RUNS,
       directMedianMs: median(direct),
@@ -238,22 +223,16 @@ async function main() {
   }
   const f2 = (n: number) => n.toFixed(1)
   console.table({
-    "idle RSS, plain Node baseline, no Effect (MB)": f2(baseline.rssMB),
-    "idle private (RssAnon), baseline (MB)": f2(baseline.anonMB),
-    "idle RSS, loader-only bundle + flags (MB)": f2(lean.rssMB),
-    "idle private (RssAnon), loader-only bundle (MB)": f2(lean.anonMB),
-    "idle RSS, bundled, no flags (MB)": f2(bundledNoFlags.rssMB),
-    "idle RSS, bundled + flags (MB)": f2(bundled.rssMB),
-    "idle private (RssAnon), bundled (MB)": f2(bundled.anonMB),
-    "idle threads, bundled": f2(bundled.threads),
-    "idle RSS, unbundled tsx (MB)": f2(unbundled.rssMB),
-    "idle private (RssAnon), unbundled (MB)": f2(unbundled.anonMB),
+    "idle RSS, plain Node holding the listeners (MiB)": f2(idle.plain.rssMB),
+    "idle RSS, dist/dd-agent-loader.mjs (MiB)": f2(idle.loader.rssMB),
+    "idle RSS, dd-agent loader (MiB)": f2(idle.cliLoader.rssMB),
+    "idle RssAnon, plain / loader / dd-agent loader (MiB)": `${f2(idle.plain.anonMB)} / ${f2(idle.loader.anonMB)} / ${f2(idle.cliLoader.anonMB)}`,
+    "idle RSS ratio loader / plain (median of rounds)": idle.loader.ratio.toFixed(2),
+    "idle RSS ratio dd-agent loader / plain": idle.cliLoader.ratio.toFixed(2),
     "first request, agent direct (ms, median)": f2(median(direct)),
     "first request, via loader (ms, median)": f2(median(viaLoader)),
     "loader overhead (ms)": f2(median(viaLoader) - median(direct)),
-    "loader CPU per absorbed probe (ms)": f2(probes.cpuMsPerProbe),
-    "bundle size (kB)": f2(bundleKB),
-    "loader-only bundle size (kB)": f2(leanKB)
+    "loader CPU per absorbed probe (ms)": f2(probes.cpuMsPerProbe)
   })
   Fs.mkdirSync("bench/results", { recursive: true })
   Fs.writeFileSync("bench/results/loader.json", JSON.stringify(result, null, 2) + "\n")

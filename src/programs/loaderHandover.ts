@@ -1,15 +1,15 @@
 /**
- * The loader after its idle phase (loaderIdle.ts): Effect, the supervisor and the handover are loaded only
- * now. Starts the agent with the sockets the idle phase held (or directly, when they could not be bound),
- * forwards signals to it, and exits with its status. Like main.ts, a place that runs an Effect.
+ * The loader after its idle phase (loaderIdle.ts): Effect and the supervisor are loaded only now, while the
+ * agent the idle phase started with its sockets starts up (or, when the sockets could not be bound, to start it
+ * directly). Forwards signals to the agent and exits with its status. Like main.ts, a place that runs an Effect.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Queue } from "effect"
-import type { ActivationResult } from "../layers/loader/Activation.js"
-import type { Holder } from "../layers/loader/idle/IdleListeners.js"
-import { type AgentCommand, superviseDirect, superviseHandover, withLoaderLevel } from "../layers/loader/Loader.js"
+import type { LaunchedAgent } from "../layers/loader/idle/IdleLaunch.js"
+import { type AgentCommand, superviseDirect, superviseLaunched, withLoaderLevel } from "../layers/loader/Loader.js"
 import { withLoaderLogger } from "../layers/loader/LogFormat.js"
 import type { IdlePlan } from "../services/loader/IdlePlan.js"
+import type { ActivationReason } from "../services/loader/Policy.js"
 
 /** Signals the loader received: `listen` takes over their delivery (and gets those not yet delivered). */
 export interface SignalSource {
@@ -17,11 +17,7 @@ export interface SignalSource {
 }
 
 export type AfterIdle =
-  | {
-    readonly _tag: "Handover"
-    readonly holder: Holder
-    readonly activation: Extract<ActivationResult, { _tag: "Activate" }>
-  }
+  | { readonly _tag: "Launched"; readonly launched: LaunchedAgent; readonly reason: ActivationReason }
   | { readonly _tag: "Direct"; readonly why: string }
 
 const signalQueue = (source: SignalSource) =>
@@ -38,18 +34,9 @@ export const runAfterIdle = (plan: IdlePlan, signals: SignalSource, next: AfterI
   Effect.gen(function*() {
     const queue = yield* signalQueue(signals)
     const agent: AgentCommand = { command: plan.command, argv0: plan.argv0, env: process.env }
-    if (next._tag === "Direct") return yield* superviseDirect(agent, queue, next.why)
-    const { holder } = next
-    // The held sockets are the idle phase's: closed here on every path (after the handover, nothing is left).
-    yield* Effect.addFinalizer(() => Effect.promise(holder.close))
-    return yield* superviseHandover(agent, queue, {
-      listeners: holder.listeners,
-      held: holder.held(),
-      activation: next.activation,
-      listenFds: plan.config.listenFds,
-      prefixPipe: plan.config.classifier === "read",
-      relinquish: holder.relinquish
-    })
+    return next._tag === "Direct"
+      ? yield* superviseDirect(agent, queue, next.why)
+      : yield* superviseLaunched(agent, queue, next.launched, next.reason)
   }).pipe(
     Effect.scoped,
     withLoaderLevel(plan.config.logLevel),

@@ -2,13 +2,16 @@
  * The loader's idle phase, run when DD_LOADER_IDLE_PLAN is set: the loader read and decoded its configuration
  * (loader.ts), then re-executed itself here with the plan, so that what stays in memory while no traffic
  * arrives is Node and a few small modules, not Effect. Binds the receiver sockets, absorbs probes and waits
- * (idle/*); on real traffic, or when the sockets cannot be bound, loads the handover (loaderHandover.ts).
+ * (idle/*); on real traffic starts the agent with them at once, then loads the supervision (loaderHandover.ts),
+ * which also starts the agent directly when the sockets cannot be bound.
  * Imports no package: the build checks it (scripts/build.mjs).
  */
 import { idleLog } from "../layers/loader/idle/IdleLog.js"
 import { procNetClassifier, readingClassifier } from "../layers/loader/idle/IdleClassifier.js"
+import { handOverSockets, handoverOrder, launchAgent, slotLines } from "../layers/loader/idle/IdleLaunch.js"
 import { type Holder, holdListeners } from "../layers/loader/idle/IdleListeners.js"
 import { activationLine, waitIdle } from "../layers/loader/idle/IdleWait.js"
+import { makePlan } from "../services/loader/HandoverPlan.js"
 import { decodeIdlePlan, IDLE_PLAN_VARIABLE, type IdlePlan } from "../services/loader/IdlePlan.js"
 import type { AfterIdle, SignalSource } from "./loaderHandover.js"
 
@@ -64,7 +67,26 @@ const idle = async (plan: IdlePlan, signals: SignalSource): Promise<AfterIdle | 
     return result.code
   }
   log.info(activationLine(result))
-  return { _tag: "Handover", holder, activation: result }
+  const clients = handoverOrder(holder.held(), result.trigger)
+  const handover = makePlan({
+    listeners: holder.listeners,
+    clients,
+    baseEnv: process.env,
+    command: plan.command,
+    listenFds: config.listenFds,
+    prefixPipe: config.classifier === "read",
+    activation: result
+  })
+  for (const line of slotLines(handover)) log.debug(line)
+  log.info("Starting the trace-agent...")
+  try {
+    const launched = await launchAgent(handover, plan.argv0, handOverSockets(handover, clients, holder.relinquish))
+    return { _tag: "Launched", launched, reason: result.reason }
+  } catch (e) {
+    log.error(`Failed to start the trace-agent with args ${JSON.stringify(plan.command)}: ${message(e)}`)
+    await holder.close()
+    return 1
+  }
 }
 
 const decoded = decodeIdlePlan(process.env[IDLE_PLAN_VARIABLE] ?? "")

@@ -10,16 +10,15 @@ import { agentEnabled, type LoaderConfig, type LogLevelName } from "../../servic
 import type { AgentStartError, ConfigFileError, LoaderConfigError } from "../../services/loader/errors.js"
 import { makePlan } from "../../services/loader/HandoverPlan.js"
 import { type IdlePlan, idleConfigOf } from "../../services/loader/IdlePlan.js"
-import { encodePrefixes } from "../../services/loader/PrefixStream.js"
 import type { ActivationReason } from "../../services/loader/Policy.js"
-import { type ActivationResult, waitForActivation } from "./Activation.js"
-import { drainBuffered } from "./idle/IdleClassifier.js"
+import { waitForActivation } from "./Activation.js"
+import { handOverSockets, handoverOrder, type LaunchedAgent, slotLines } from "./idle/IdleLaunch.js"
 import { activationLine } from "./idle/IdleWait.js"
 import { type AcceptedConnection, type ListenerSet, openListeners } from "./Listeners.js"
 import { liveProcNetSources, makeProcNetClassifier } from "./ProcNetClassifier.js"
 import { makeReadingClassifier } from "./ReadingClassifier.js"
 import { resolveCommand } from "./ResolveCommand.js"
-import { type AgentExit, type AgentProcess, exitCodeOf, spawnAgent, superviseAgent } from "./Supervisor.js"
+import { adoptAgent, type AgentExit, type AgentProcess, exitCodeOf, spawnAgent, superviseAgent } from "./Supervisor.js"
 
 export interface LoaderOptions {
   /** The agent program and its arguments. */
@@ -80,12 +79,6 @@ const levels: Record<LogLevelName, LogLevel.LogLevel> = {
   off: LogLevel.None
 }
 
-/** Held clients in handover order: the trigger first, then by arrival. */
-const handoverOrder = <C extends { readonly id: number }>(held: ReadonlyArray<C>, trigger: number | undefined) => {
-  const first = held.filter((c) => c.id === trigger)
-  return [...first, ...held.filter((c) => c.id !== trigger)]
-}
-
 type HeldClient = Pick<AcceptedConnection, "id" | "listener" | "socket" | "fd">
 
 /** Starts the agent with the given sockets (none for a direct start), in the caller's scope. */
@@ -101,30 +94,11 @@ const startAgent = (
   Effect.gen(function*() {
     const { command } = agent
     const plan = makePlan({ listeners, clients, baseEnv: agent.env, command, listenFds, prefixPipe, activation })
-    for (const slot of plan.slots) {
-      const item = slot.item as { kind?: string; listener?: string }
-      yield* Effect.logDebug(
-        item.kind !== undefined
-          ? `${item.kind} listener file descriptor is ${slot.fd}`
-          : `${item.listener} client file descriptor is ${slot.fd}`
-      )
-    }
+    for (const line of slotLines(plan)) yield* Effect.logDebug(line)
     yield* Effect.logInfo("Starting the trace-agent...")
     const started = yield* spawnAgent(plan, {
       argv0: agent.argv0,
-      afterSpawn: (sink) => {
-        // Same synchronous step as the spawn: drain what Node buffered from each client (only
-        // the reading classifier reads), send it to the agent, then close the loader's copies.
-        if (sink !== undefined) {
-          const prefixes = plan.slots.flatMap((slot) => {
-            const c = clients.find((x) => x === slot.item)
-            const bytes = c === undefined ? undefined : drainBuffered(c.socket)
-            return bytes !== undefined && bytes.length > 0 ? [{ fd: slot.fd, bytes }] : []
-          })
-          sink.end(encodePrefixes(prefixes))
-        }
-        afterSpawn()
-      },
+      afterSpawn: handOverSockets(plan, clients, afterSpawn),
       ...(agent.stopGrace !== undefined ? { stopGrace: agent.stopGrace } : {})
     })
     if (agent.onAgentStarted) yield* agent.onAgentStarted(started.pid)
@@ -145,26 +119,19 @@ export const superviseDirect = (agent: AgentCommand, signals: Queue.Dequeue<stri
     return { _tag: "AgentExited", code: exitCodeOf(exit), exit, reason: "direct" } satisfies LoaderOutcome
   }).pipe(Effect.scoped, Effect.catchAll(spawnFailed(agent)))
 
-/** What the idle phase hands over on activation: the held sockets, and how to let go of them. */
-export interface Handover {
-  readonly listeners: ReadonlyArray<{ readonly kind: "tcp" | "unix" | "otlp"; readonly fd: number }>
-  readonly held: ReadonlyArray<HeldClient>
-  readonly activation: Extract<ActivationResult, { _tag: "Activate" }>
-  readonly listenFds: boolean
-  /** The reading classifier read from the clients: their bytes go to the agent through a pipe. */
-  readonly prefixPipe: boolean
-  /** Closes the loader's copies of every socket, synchronously, right after the spawn. */
-  readonly relinquish: () => void
-}
-
-/** Starts the agent with the handed-over sockets (the trigger's connection first) and waits for its exit. */
-export const superviseHandover = (agent: AgentCommand, signals: Queue.Dequeue<string>, h: Handover): Effect.Effect<LoaderOutcome> =>
+/** Supervises an agent the idle phase already started with its sockets (idle/IdleLaunch.ts) until it exits. */
+export const superviseLaunched = (
+  agent: AgentCommand,
+  signals: Queue.Dequeue<string>,
+  launched: LaunchedAgent,
+  reason: ActivationReason
+): Effect.Effect<LoaderOutcome> =>
   Effect.gen(function*() {
-    const clients = handoverOrder(h.held, h.activation.trigger)
-    const started = yield* startAgent(agent, h.listeners, clients, h.activation, h.listenFds, h.prefixPipe, h.relinquish)
+    const started = yield* adoptAgent(launched, agent.stopGrace)
+    if (agent.onAgentStarted) yield* agent.onAgentStarted(started.pid)
     const exit = yield* superviseAgent(started, signals)
-    return { _tag: "AgentExited", code: exitCodeOf(exit), exit, reason: h.activation.reason } satisfies LoaderOutcome
-  }).pipe(Effect.scoped, Effect.catchAll(spawnFailed(agent)))
+    return { _tag: "AgentExited", code: exitCodeOf(exit), exit, reason } satisfies LoaderOutcome
+  }).pipe(Effect.scoped)
 
 export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> =>
   Effect.gen(function*() {

@@ -3,17 +3,14 @@
  * status is the loader's. The child is a scoped resource: closing the scope early stops it
  * (SIGTERM, then SIGKILL after a grace period) and waits for it.
  */
-import * as ChildProcess from "node:child_process"
 import * as Os from "node:os"
 import type { Writable } from "node:stream"
 import { Deferred, Duration, Effect, Exit, Queue, type Scope } from "effect"
 import { AgentStartError } from "../../services/loader/errors.js"
 import type { Plan } from "../../services/loader/HandoverPlan.js"
+import { type AgentExit, launchAgent, type LaunchedAgent } from "./idle/IdleLaunch.js"
 
-export interface AgentExit {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-}
+export type { AgentExit } from "./idle/IdleLaunch.js"
 
 export interface AgentProcess {
   readonly pid: number
@@ -38,56 +35,34 @@ export const spawnAgent = (
   plan: Plan<{ readonly fd: number }, { readonly fd: number }>,
   options: SpawnOptions
 ): Effect.Effect<AgentProcess, AgentStartError, Scope.Scope> =>
+  Effect.tryPromise({
+    try: () => launchAgent(plan, options.argv0, options.afterSpawn),
+    catch: (e) => new AgentStartError({ reason: "Spawn", command: plan.file, message: describe(e) })
+  }).pipe(Effect.flatMap((launched) => adoptAgent(launched, options.stopGrace)), Effect.uninterruptible)
+
+/**
+ * An agent already started (launchAgent), owned from now on by the caller's scope: closing it stops the agent
+ * (SIGTERM, then SIGKILL after `stopGrace`) unless it exited, and waits for it.
+ */
+export const adoptAgent = (
+  launched: LaunchedAgent,
+  stopGrace: Duration.DurationInput = "10 seconds"
+): Effect.Effect<AgentProcess, never, Scope.Scope> =>
   Effect.gen(function*() {
     const exited = yield* Deferred.make<AgentExit>()
+    void launched.exited.then((e) => Deferred.unsafeDone(exited, Exit.succeed(e)))
     let signalled = false
-    const child = yield* Effect.acquireRelease(
-      Effect.suspend(() => {
-        let child: ChildProcess.ChildProcess
-        try {
-          child = ChildProcess.spawn(plan.file, [...plan.args], {
-            argv0: options.argv0,
-            env: plan.env,
-            // Own process group: terminal signals reach the loader only, which forwards them once.
-            detached: true,
-            stdio: [
-              "inherit",
-              "inherit",
-              "inherit",
-              ...plan.slots.map((s) => s.item.fd),
-              ...(plan.prefixFd !== undefined ? ["pipe" as const] : [])
-            ]
-          })
-        } catch (e) {
-          return Effect.fail(new AgentStartError({ reason: "Spawn", command: plan.file, message: describe(e) }))
+    const { child } = launched
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        if (yield* Deferred.isDone(exited)) return
+        if (!signalled) child.kill("SIGTERM")
+        const done = yield* Deferred.await(exited).pipe(Effect.interruptible, Effect.timeoutOption(stopGrace))
+        if (done._tag === "None") {
+          child.kill("SIGKILL")
+          yield* Deferred.await(exited).pipe(Effect.interruptible, Effect.timeoutOption("5 seconds"))
         }
-        if (child.pid === undefined) {
-          // libuv reports the failure on the next tick; wait for it to get the reason.
-          return Effect.async<never, AgentStartError>((resume) => {
-            child.once("error", (e) =>
-              resume(Effect.fail(new AgentStartError({ reason: "Spawn", command: plan.file, message: describe(e) }))))
-          })
-        }
-        const sink = plan.prefixFd === undefined ? undefined : (child.stdio[plan.prefixFd] as Writable | null) ?? undefined
-        sink?.on("error", () => {}) // an agent that exits without reading its prefixes
-        options.afterSpawn(sink)
-        child.on("error", () => {}) // kill() on an exited child; the exit event is what counts
-        child.once("exit", (code, signal) => Deferred.unsafeDone(exited, Exit.succeed({ code, signal })))
-        return Effect.succeed(child)
-      }),
-      (child) =>
-        Effect.gen(function*() {
-          if (yield* Deferred.isDone(exited)) return
-          if (!signalled) child.kill("SIGTERM")
-          const done = yield* Deferred.await(exited).pipe(
-            Effect.interruptible,
-            Effect.timeoutOption(options.stopGrace ?? "10 seconds")
-          )
-          if (done._tag === "None") {
-            child.kill("SIGKILL")
-            yield* Deferred.await(exited).pipe(Effect.interruptible, Effect.timeoutOption("5 seconds"))
-          }
-        })
+      })
     )
     return {
       pid: child.pid!,

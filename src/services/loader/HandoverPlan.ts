@@ -120,3 +120,7 @@ export const makePlan = <L, C>(input: PlanInput<L, C>): Plan<L, C> => {
   }
   return { slots, prefixFd, env, file, args }
 }
+
+/** The prefix stream (PrefixStream.ts): for each client, `<agent fd> <length>\n` and exactly `length` bytes. */
+export const encodePrefixes = (prefixes: ReadonlyArray<{ readonly fd: number; readonly bytes: Uint8Array }>): Buffer =>
+  Buffer.concat(prefixes.flatMap((p) => [Buffer.from(`${p.fd} ${p.bytes.length}\n`), Buffer.from(p.bytes)]))

@@ -6,8 +6,8 @@
 import { Either } from "effect"
 import { InheritedFdError } from "./errors.js"
 
-export const encodePrefixes = (prefixes: ReadonlyArray<{ readonly fd: number; readonly bytes: Uint8Array }>): Buffer =>
-  Buffer.concat(prefixes.flatMap((p) => [Buffer.from(`${p.fd} ${p.bytes.length}\n`), Buffer.from(p.bytes)]))
+/** The loader's side (in HandoverPlan.ts, which the idle phase loads without Effect). */
+export { encodePrefixes } from "./HandoverPlan.js"
 
 export const decodePrefixes = (
   variable: string,
