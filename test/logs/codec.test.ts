@@ -33,6 +33,17 @@ describe("content encoding", () => {
     expect(e.message).toMatch(/unknown dd-content-encoding 'br'/)
   })
 
+  it("a zstd payload of several frames decompresses to their contents in order, within the same limit", () => {
+    const a = Buffer.from("first frame "), b = Buffer.alloc(100_000, "b")
+    const two = Buffer.concat([Zlib.zstdCompressSync(a), Zlib.zstdCompressSync(b)])
+    expect(Buffer.from(decompress(two, "zstd") as Uint8Array).equals(Buffer.concat([a, b]))).toBe(true)
+    expect(payloadError(decompress(two, "zstd", 100_000)).reason).toBe("Oversized")
+    const empty = Buffer.concat([Zlib.zstdCompressSync(a), Zlib.zstdCompressSync(Buffer.alloc(0))])
+    expect(Buffer.from(decompress(empty, "zstd", a.length) as Uint8Array).equals(a)).toBe(true)
+    const trailing = Buffer.concat([Zlib.zstdCompressSync(a), Buffer.from("garbage")])
+    expect(payloadError(decompress(trailing, "zstd")).reason).toBe("Corrupt")
+  })
+
   it("gzip round-trips, and its decompressed-size limit is enforced while decompressing", () => {
     const data = Buffer.from("gzip me ".repeat(1000))
     const z = compress(data, "gzip")

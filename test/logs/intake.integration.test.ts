@@ -211,6 +211,25 @@ describe("reference intake: what Datadog agents send", () => {
       assert.deepStrictEqual((yield* output.all).map((r) => [r.timestamp, r.message]).sort(), [[1000, "gzipped ✓"], [2000, "no header"]])
     }))
 
+  it.scopedLive("a zstd payload of several frames is read whole; bytes after a frame that are not a frame are refused", () =>
+    Effect.gen(function*() {
+      const { server, output } = yield* startIntake()
+      const s = yield* openTestStream(server.port, { apiKey: KEY, encoding: "zstd" })
+      // Two DatumSequences back to back are one (a repeated field), each compressed as its own frame.
+      yield* s.sendRaw(1, Buffer.concat([
+        Zlib.zstdCompressSync(Wire.rawLog(1000n, "first frame")),
+        Zlib.zstdCompressSync(Buffer.concat([Wire.rawLog(1n, "second frame"), Wire.rawLog(1n, "x".repeat(200_000))]))
+      ]))
+      yield* s.awaitAcks(1)
+      assert.deepStrictEqual((yield* output.all).map((r) => r.message.slice(0, 12)), ["first frame", "second frame", "x".repeat(12)])
+      const bad = yield* openTestStream(server.port, { apiKey: KEY, encoding: "zstd" })
+      yield* bad.sendRaw(1, Buffer.concat([Zlib.zstdCompressSync(Wire.rawLog(1000n, "lost?")), Buffer.from("not a frame")]))
+      const st = yield* bad.status
+      assert.strictEqual(st.code, grpc.status.INVALID_ARGUMENT)
+      assert.match(st.details, /batch 1: zstd payload is corrupt/)
+      assert.strictEqual((yield* output.all).length, 3)
+    }))
+
   it.scopedLive("a gzip bomb over the decompressed-size limit gets INVALID_ARGUMENT naming the limit", () =>
     Effect.gen(function*() {
       const { server } = yield* startIntake({ maxPayloadBytes: 64 * 1024 })

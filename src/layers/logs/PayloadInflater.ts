@@ -39,26 +39,50 @@ export const openPayloadInflater = (
     Effect.acquireRelease(
       Effect.sync(() => {
         const options = { chunkSize: inflateChunkBytes, readableHighWaterMark: inflateChunkBytes }
-        const z = encoding === "gzip" ? Zlib.createGunzip(options) : Zlib.createZstdDecompress(options)
         let failure: PayloadError | undefined
         let ended = false
         let wake: (() => void) | undefined
-        z.on("readable", () => wake?.())
-        z.on("end", () => {
-          ended = true
-          wake?.()
-        })
-        z.on("error", (cause) => {
-          failure = decompressError(cause, encoding, maxBytes)
-          wake?.()
-        })
-        z.end(data)
+        // The input a finished engine did not read: more zstd frames (see below) or, for gzip, nothing.
+        let offset = 0
+        const start = (input: Uint8Array) => {
+          const z = encoding === "gzip" ? Zlib.createGunzip(options) : Zlib.createZstdDecompress(options)
+          z.on("readable", () => wake?.())
+          z.on("end", () => {
+            ended = true
+            wake?.()
+          })
+          z.on("error", (cause) => {
+            failure = decompressError(cause, encoding, maxBytes)
+            wake?.()
+          })
+          z.end(input)
+          return z
+        }
+        const state = { z: start(data) }
+        // A zstd payload may hold several frames whose contents follow one another (RFC 8878, section 3), but
+        // node:zlib's decompressor ends after the first one without a word: the next frame starts where it
+        // stopped reading, and bytes there that are not a frame fail as corrupt.
+        const nextFrame = (): boolean => {
+          const read = state.z.bytesWritten
+          if (encoding !== "zstd" || offset + read >= data.length) return false
+          if (read === 0) {
+            failure = decompressError(new Error(`no zstd frame at offset ${offset}`), encoding, maxBytes)
+            return false
+          }
+          offset += read
+          ended = false
+          state.z.destroy()
+          state.z = start(data.subarray(offset))
+          return true
+        }
         const next = Effect.async<Uint8Array | undefined, PayloadError>((resume) => {
           const ready = (): boolean => {
             if (failure !== undefined) resume(Effect.fail(failure))
             else {
-              const chunk = z.read() as Buffer | null
+              const chunk = state.z.read() as Buffer | null
               if (chunk !== null) resume(Effect.succeed(chunk))
+              else if (ended && nextFrame()) return false
+              else if (failure !== undefined) resume(Effect.fail(failure))
               else if (ended) resume(Effect.succeed(undefined))
               else return false
             }
@@ -70,9 +94,9 @@ export const openPayloadInflater = (
             wake = undefined
           })
         })
-        return { z, next }
+        return { state, next }
       }),
-      ({ z }) => Effect.sync(() => z.destroy())
+      ({ state }) => Effect.sync(() => state.z.destroy())
     ),
     ({ next }) => ({ next })
   )

@@ -55,12 +55,38 @@ export const decompress = (
   if (encoding === "identity") return data.length > maxBytes ? oversizedPayload(data.length, maxBytes) : data
   if (encoding === "zstd" && !zstdAvailable) return zstdUnavailable()
   try {
-    return encoding === "gzip"
-      ? Zlib.gunzipSync(data, { maxOutputLength: maxBytes })
-      : Zlib.zstdDecompressSync(data, { maxOutputLength: maxBytes })
+    return encoding === "gzip" ? Zlib.gunzipSync(data, { maxOutputLength: maxBytes }) : zstdFramesSync(data, maxBytes)
   } catch (cause) {
     return decompressError(cause, encoding, maxBytes)
   }
+}
+
+/** node:zlib's `info: true` result, which @types/node does not declare: the output and the engine that made it. */
+interface ZstdInfo {
+  readonly buffer: Buffer
+  readonly engine: { readonly bytesWritten: number }
+}
+
+/**
+ * Every frame of a zstd payload. A payload may hold several frames, whose contents follow one another (RFC 8878,
+ * section 3); node:zlib stops silently after the first, so each next frame starts where the engine stopped
+ * reading (`bytesWritten`), and bytes that are not a frame fail as corrupt.
+ */
+const zstdFramesSync = (data: Uint8Array, maxBytes: number): Uint8Array => {
+  const parts: Array<Buffer> = []
+  let offset = 0
+  let total = 0
+  do {
+    // A limit of 0 is refused by zlib; a frame that makes even one byte past the limit is caught below.
+    const options = { maxOutputLength: Math.max(1, maxBytes - total), info: true }
+    const frame = Zlib.zstdDecompressSync(data.subarray(offset), options) as unknown as ZstdInfo
+    if (frame.engine.bytesWritten === 0) throw new Error(`no zstd frame at offset ${offset}`)
+    offset += frame.engine.bytesWritten
+    total += frame.buffer.length
+    if (total > maxBytes) throw Object.assign(new Error("output too large"), { code: "ERR_BUFFER_TOO_LARGE" })
+    parts.push(frame.buffer)
+  } while (offset < data.length)
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total)
 }
 
 /**
