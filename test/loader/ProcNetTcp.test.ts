@@ -1,6 +1,6 @@
 import { describe, it } from "@effect/vitest"
 import { assert } from "vitest"
-import { classifyRow, parseTcpTable, TcpState } from "../../src/services/loader/ProcNetTcp.js"
+import { classifyRow, decidedConnections, parseTcpTable, TcpState } from "../../src/services/loader/ProcNetTcp.js"
 
 // Rows as the kernel prints them (fields: sl local rem st tx:rx tr:when retrnsmt uid timeout inode …).
 const tcp = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -42,5 +42,14 @@ describe("/proc/net/tcp parsing", () => {
 
   it("ignores garbage lines", () => {
     assert.strictEqual(parseTcpTable("nonsense\n  7: zz zz zz zz\n\n").size, 0)
+  })
+
+  it("one look decides every watched socket that closed or sent data, in order, and leaves silent ones out", () => {
+    // 1002: FIN only → closed; 1003: 27 bytes → data; 1005: silent; 999: no row (reset) → closed.
+    assert.deepStrictEqual(decidedConnections([tcp], [[1, 1002], [2, 1003], [3, 1005], [4, 999]]), [
+      [1, { _tag: "Closed" }],
+      [2, { _tag: "Data", bytes: 27 }],
+      [4, { _tag: "Closed" }]
+    ])
   })
 })

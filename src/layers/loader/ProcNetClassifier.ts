@@ -10,7 +10,7 @@ import { ConnectionClassifier, type HeldConnectionRef } from "../../services/loa
 import { ClassifierError } from "../../services/loader/errors.js"
 import * as Metrics from "../../services/loader/Metrics.js"
 import type { Classification } from "../../services/loader/Policy.js"
-import { classifyRow, parseTcpTable, type TcpRow } from "../../services/loader/ProcNetTcp.js"
+import { decidedConnections } from "../../services/loader/ProcNetTcp.js"
 
 export interface ProcNetOptions {
   /** Returns the text of every table to consult (tcp and tcp6). */
@@ -56,14 +56,12 @@ export const makeProcNetClassifier = (
     const tick = Effect.gen(function*() {
       yield* Metric.increment(Metrics.classifierLookups)
       const texts = yield* options.readTables
-      const table = new Map<number, TcpRow>()
-      for (const t of texts) parseTcpTable(t, table)
-      for (const [id, p] of pending) {
-        const verdict = classifyRow(table.get(p.inode))
-        if (verdict._tag !== "Idle") {
-          pending.delete(id)
-          yield* Deferred.succeed(p.done, verdict)
-        }
+      const inodes = [...pending].map(([id, p]) => [id, p.inode] as const)
+      for (const [id, verdict] of decidedConnections(texts, inodes)) {
+        const p = pending.get(id)
+        if (p === undefined) continue // stopped by an earlier verdict's consequences
+        pending.delete(id)
+        yield* Deferred.succeed(p.done, verdict)
       }
     }).pipe(
       Effect.catchAll((e) =>

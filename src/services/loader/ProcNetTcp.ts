@@ -54,3 +54,21 @@ export const classifyRow = (row: TcpRow | undefined): Classification => {
   if (row.rxQueue > 0) return Classification.Data({ bytes: row.rxQueue })
   return Classification.Idle()
 }
+
+/**
+ * One look at the tables for every watched socket (id → inode): the verdict of each one that is decided
+ * (closed or data), in the order given; silent ones are left out.
+ */
+export const decidedConnections = (
+  texts: ReadonlyArray<string>,
+  watched: Iterable<readonly [id: number, inode: number]>
+): Array<readonly [id: number, verdict: Classification]> => {
+  const table = new Map<number, TcpRow>()
+  for (const t of texts) parseTcpTable(t, table)
+  const decided: Array<readonly [number, Classification]> = []
+  for (const [id, inode] of watched) {
+    const verdict = classifyRow(table.get(inode))
+    if (verdict._tag !== "Idle") decided.push([id, verdict])
+  }
+  return decided
+}

@@ -6,7 +6,7 @@
 import * as Fs from "node:fs"
 import type * as Net from "node:net"
 import { Classification } from "../../../services/loader/Policy.js"
-import { classifyRow, parseTcpTable, type TcpRow } from "../../../services/loader/ProcNetTcp.js"
+import { decidedConnections } from "../../../services/loader/ProcNetTcp.js"
 
 /** Closed, Data or Unknown (never Idle); Failed when the classifier itself broke. */
 export type Verdict = Classification | { readonly _tag: "Failed"; readonly detail: string }
@@ -84,14 +84,12 @@ export const procNetClassifier = (sources: ProcNetSources = liveProcNetSources, 
     }
     reading = false
     if (closed) return
-    const table = new Map<number, TcpRow>()
-    for (const t of texts) parseTcpTable(t, table)
-    for (const [id, p] of pending) {
-      const verdict = classifyRow(table.get(p.inode))
-      if (verdict._tag !== "Idle") {
-        pending.delete(id)
-        p.done(verdict)
-      }
+    const inodes = [...pending].map(([id, p]) => [id, p.inode] as const)
+    for (const [id, verdict] of decidedConnections(texts, inodes)) {
+      const p = pending.get(id)
+      if (p === undefined) continue // stopped by an earlier verdict's consequences
+      pending.delete(id)
+      p.done(verdict)
     }
     if (pending.size === 0) return
     // A connection held during the read gets its first look quickly.
