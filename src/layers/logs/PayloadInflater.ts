@@ -4,17 +4,24 @@
  * reader rejects early (a limit crossed) stops its decompression there, and no payload is ever inflated whole.
  * Each chunk is a short job on the thread pool, so file writes never queue behind a whole payload being
  * inflated; the main thread only hands chunks over.
+ *
+ * A small payload whose size is bounded before it is inflated (`inflateAtOnceBytes`) is inflated at once on the
+ * main thread instead, and handed out in the same chunks: the stream's per-chunk work costs more than such a
+ * payload's inflation.
  */
 import { Effect, type Scope } from "effect"
 import * as Zlib from "node:zlib"
 import {
   type ContentEncoding,
+  decompress,
   decompressError,
+  inflateAtOnceBytes,
   inflateChunkBytes,
   zstdAvailable,
+  zstdDeclaredContentSize,
   zstdUnavailable
 } from "../../services/logs/ContentEncoding.js"
-import type { PayloadError } from "../../services/logs/errors.js"
+import { PayloadError } from "../../services/logs/errors.js"
 
 export interface PayloadInflater {
   /** The next chunk of the decompressed payload; `undefined` after the last one. */
@@ -24,17 +31,18 @@ export interface PayloadInflater {
 /**
  * Starts inflating `data` (an identity payload is its one chunk); closing the scope stops the decompression
  * wherever it is. `maxBytes` only names the limit in an error (the reader counts the bytes and stops there).
+ * `atOnceBytes` is the largest declared size inflated at once (a negative value streams every payload).
  */
 export const openPayloadInflater = (
   data: Uint8Array,
   encoding: ContentEncoding,
-  maxBytes: number
+  maxBytes: number,
+  atOnceBytes: number = inflateAtOnceBytes
 ): Effect.Effect<PayloadInflater, never, Scope.Scope> => {
-  if (encoding === "identity") {
-    let given = false
-    return Effect.succeed({ next: Effect.sync(() => (given ? undefined : (given = true, data))) })
-  }
+  if (encoding === "identity") return Effect.succeed(chunksOf(data, data.length))
   if (encoding === "zstd" && !zstdAvailable) return Effect.succeed({ next: Effect.fail(zstdUnavailable()) })
+  const whole = inflateAtOnce(data, encoding, maxBytes, atOnceBytes)
+  if (whole !== undefined) return Effect.succeed(chunksOf(whole, inflateChunkBytes))
   return Effect.map(
     Effect.acquireRelease(
       Effect.sync(() => {
@@ -100,4 +108,38 @@ export const openPayloadInflater = (
     ),
     ({ next }) => ({ next })
   )
+}
+
+/** `data` handed out `size` bytes at a time (an empty payload as one empty chunk). */
+const chunksOf = (data: Uint8Array, size: number): PayloadInflater => {
+  let offset = 0
+  let done = false
+  return {
+    next: Effect.sync(() => {
+      if (done) return undefined
+      const chunk = data.subarray(offset, offset + size)
+      offset += size
+      done = offset >= data.length
+      return chunk
+    })
+  }
+}
+
+/**
+ * The payload inflated at once when its first frame declares at most `atOnceBytes` (capped by `maxBytes`, and
+ * by the same amount over every frame); `undefined` when it must be streamed: larger, no size
+ * declared, or the one-shot failed (corrupt, or more than it declared). The streamed path then reaches the same
+ * rejection, so which path ran never changes a batch's decision.
+ */
+export const inflateAtOnce = (
+  data: Uint8Array,
+  encoding: ContentEncoding,
+  maxBytes: number,
+  atOnceBytes: number = inflateAtOnceBytes
+): Uint8Array | undefined => {
+  if (encoding !== "zstd" || !zstdAvailable) return undefined
+  const declared = zstdDeclaredContentSize(data)
+  if (declared === undefined || declared > atOnceBytes) return undefined
+  const whole = decompress(data, encoding, Math.min(atOnceBytes, maxBytes))
+  return whole instanceof PayloadError ? undefined : whole
 }
