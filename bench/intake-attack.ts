@@ -3,7 +3,7 @@
  * logs (the 16 MiB decompressed limit's worth), while one healthy stream sends small batches and times its
  * acks. Reports the intake's peak RSS and the healthy stream's ack latency.
  *
- * Run: `npm run build && npx tsx bench/intake-attack.ts [--seconds 20] [--checkout DIR] [--tsx]`: attacks
+ * Run: `npm run build && npx tsx bench/intake-attack.ts [--seconds 20] [--checkout DIR] [--tsx] [--level 19]`: attacks
  * `dist/dd-agent.mjs intake` of DIR (default: this checkout; another one, e.g. an older commit, gives a
  * before/after), or with --tsx `bin/dd-agent.js` (tsx compiling the sources: a much larger baseline RSS).
  */
@@ -25,13 +25,15 @@ const seconds = Number(arg("seconds") ?? 20)
 const checkout = Path.resolve(arg("checkout") ?? ".")
 const entry = Path.join(checkout, process.argv.includes("--tsx") ? "bin/dd-agent.js" : "dist/dd-agent.mjs")
 const attackers = Number(arg("attackers") ?? 6)
+/** The bomb's zstd level: 19 gives it an 8 MiB window, which each decompressor allocates. */
+const level = Number(arg("level") ?? 19)
 const key = "bench-key"
 
 // An empty raw log is 6 bytes in a DatumSequence: data{ logs{ raw: "" } }.
 const emptyLog = Buffer.from([0x0a, 0x04, 0x32, 0x02, 0x1a, 0x00])
 const attackLogs = Math.floor((16 * 1024 * 1024) / emptyLog.length)
 const attackBatch = Zlib.zstdCompressSync(Buffer.concat(Array.from({ length: attackLogs }, () => emptyLog)), {
-  params: { [Zlib.constants.ZSTD_c_compressionLevel]: 19 }
+  params: { [Zlib.constants.ZSTD_c_compressionLevel]: level }
 })
 
 /** A healthy batch: 20 short raw logs, as identity. */

@@ -562,6 +562,8 @@ export class DatumFraming {
   /** The start of a field header cut by a chunk's end. */
   private carry: Buffer = noBytes
   private stopped = false
+  /** The last varint `varint` read. */
+  private value = 0
 
   add(chunk: Uint8Array): void {
     if (this.stopped) return
@@ -591,29 +593,50 @@ export class DatumFraming {
 
   /** Where the field at `p` ends (possibly past `buf`), counting it if it is a datum; `cut` if its header is. */
   private field(buf: Buffer, p: number): number {
-    const tag = readVarint(buf, p)
-    if (tag === cut) return cut
-    if (tag === malformed) return this.stop(buf)
-    const [value, afterTag] = tag
-    switch (value % 8) {
+    const afterTag = this.varint(buf, p)
+    if (afterTag === cut) return cut
+    if (afterTag === malformed) return this.stop(buf)
+    const tag = this.value
+    switch (tag % 8) {
       case 0: {
-        const v = readVarint(buf, afterTag)
-        return v === cut ? cut : v === malformed ? this.stop(buf) : v[1]
+        const end = this.varint(buf, afterTag)
+        return end === cut ? cut : end === malformed ? this.stop(buf) : end
       }
       case 1:
         return afterTag + 8
       case 5:
         return afterTag + 4
       case 2: {
-        const len = readVarint(buf, afterTag)
-        if (len === cut) return cut
-        if (len === malformed) return this.stop(buf)
-        if (value === ((1 << 3) | 2)) this.datums++
-        return len[1] + len[0]
+        const end = this.varint(buf, afterTag)
+        if (end === cut) return cut
+        if (end === malformed) return this.stop(buf)
+        if (tag === ((1 << 3) | 2)) this.datums++
+        return end + this.value
       }
       default:
         return this.stop(buf)
     }
+  }
+
+  /**
+   * Reads the varint at `from` into `value` (as a double: exact up to 2^53, enough for lengths and tags) and
+   * returns where it ends, or `cut`/`malformed`. It allocates nothing: it runs for every datum of every payload,
+   * a bomb's millions of them included, ahead of the reading.
+   */
+  private varint(buf: Buffer, from: number): number {
+    let value = 0
+    let mul = 1
+    for (let p = from; p < from + 10; p++) {
+      if (p >= buf.length) return cut
+      const b = buf[p]!
+      value += (b & 0x7f) * mul
+      if (b < 0x80) {
+        this.value = value
+        return p + 1
+      }
+      mul *= 128
+    }
+    return malformed
   }
 
   private stop(buf: Buffer): number {
@@ -624,20 +647,6 @@ export class DatumFraming {
 
 const cut = -1
 const malformed = -2
-
-/** A varint's value (as a double: exact up to 2^53, enough for lengths and tags) and where it ends. */
-const readVarint = (buf: Buffer, from: number): readonly [number, number] | typeof cut | typeof malformed => {
-  let value = 0
-  let mul = 1
-  for (let p = from; p < from + 10; p++) {
-    if (p >= buf.length) return cut
-    const b = buf[p]!
-    value += (b & 0x7f) * mul
-    if (b < 0x80) return [value, p + 1]
-    mul *= 128
-  }
-  return malformed
-}
 
 /** Parses a whole `DatumSequence` (uncompressed); malformed protobuf is a typed error. */
 export const decodeDatumSequence = (bytes: Uint8Array): ReadonlyArray<DecodedDatum> | PayloadError => {
