@@ -7,7 +7,7 @@
  * Imports no package: the build checks it (scripts/build.mjs).
  */
 import { idleLog } from "../layers/loader/idle/IdleLog.js"
-import { procNetClassifier, readingClassifier } from "../layers/loader/idle/IdleClassifier.js"
+import { classifierFor } from "../layers/loader/idle/IdleClassifier.js"
 import { handOverSockets, handoverOrder, launchAgent, slotLines } from "../layers/loader/idle/IdleLaunch.js"
 import { type Holder, holdListeners } from "../layers/loader/idle/IdleListeners.js"
 import { activationLine, waitIdle } from "../layers/loader/idle/IdleWait.js"
@@ -53,7 +53,7 @@ const idle = async (plan: IdlePlan, signals: SignalSource): Promise<AfterIdle | 
   log.info(`Polling... ${JSON.stringify(holder.listeners.map((l) => ({ kind: l.kind, address: l.address, fd: l.fd })))}`)
   const wait = waitIdle({
     holder,
-    classifier: config.classifier === "proc" ? procNetClassifier() : readingClassifier(),
+    classifier: classifierFor(config.classifier),
     policy: { handleTcpProbe: config.handleTcpProbe, maxHeld: config.maxHeld, secondClientActivates: config.secondClientActivates },
     holdTimeoutMs: config.holdTimeoutMs,
     debug: log.debug

@@ -2,62 +2,20 @@
 import type * as Net from "node:net"
 import { afterEach, assert, beforeEach, describe, it, vi } from "vitest"
 import { type IdleClassifier, procNetClassifier, type Verdict } from "../../src/layers/loader/idle/IdleClassifier.js"
-import type { HeldConnection, HolderEvent } from "../../src/layers/loader/idle/IdleListeners.js"
 import { waitIdle } from "../../src/layers/loader/idle/IdleWait.js"
-import { Classification, type ListenerKind } from "../../src/services/loader/Policy.js"
+import { Classification, type PolicyConfig } from "../../src/services/loader/Policy.js"
+import { conn, fakes, probePolicy } from "./idleFakes.js"
 
 beforeEach(() => void vi.useFakeTimers())
 afterEach(() => void vi.useRealTimers())
 
-const conn = (id: number, listener: ListenerKind = "tcp"): HeldConnection => ({ id, listener, fd: 100 + id, socket: {} as Net.Socket })
-
-/** A holder whose connections the test makes arrive, and a classifier whose verdicts the test gives. */
-const fakes = () => {
-  const held = new Map<number, HeldConnection>()
-  const dropped: Array<number> = []
-  let deliver: (e: HolderEvent) => void = () => {}
-  const watching = new Map<number, (v: Verdict) => void>()
-  const stopped: Array<number> = []
-  let closed = false
-  const classifier: IdleClassifier = {
-    watch: (c, done) => {
-      watching.set(c.id, done)
-      return () => void stopped.push(c.id)
-    },
-    close: () => void (closed = true)
-  }
-  const holder = {
-    held: () => [...held.values()],
-    subscribe: (f: (e: HolderEvent) => void) => void (deliver = f),
-    drop: (id: number) => {
-      held.delete(id)
-      dropped.push(id)
-    }
-  }
+/** The idle driver over the fakes, with fake timers. */
+const started = (policy: PolicyConfig = probePolicy) => {
+  const f = fakes()
   const debug: Array<string> = []
   const start = (holdTimeoutMs = 30_000) =>
-    waitIdle({
-      holder,
-      classifier,
-      policy: { handleTcpProbe: true, maxHeld: 4, secondClientActivates: false },
-      holdTimeoutMs,
-      debug: (l) => void debug.push(l),
-      now: () => Date.now()
-    })
-  return {
-    start,
-    dropped,
-    stopped,
-    debug,
-    watching,
-    closed: () => closed,
-    arrive: (c: HeldConnection) => {
-      held.set(c.id, c)
-      deliver({ _tag: "Accepted", conn: c })
-    },
-    verdict: (id: number, v: Verdict) => watching.get(id)!(v),
-    failListener: (detail: string) => deliver({ _tag: "ListenerFailed", detail })
-  }
+    waitIdle({ holder: f.holder, classifier: f.classifier, policy, holdTimeoutMs, debug: (l) => void debug.push(l), now: () => Date.now() })
+  return { ...f, debug, start }
 }
 
 const settled = async <A>(p: Promise<A>) => {
@@ -69,7 +27,7 @@ const settled = async <A>(p: Promise<A>) => {
 
 describe("idle driver", () => {
   it("drops probes, then activates on data with the trigger, the probe count and the time waited", async () => {
-    const f = fakes()
+    const f = started()
     const wait = f.start()
     f.arrive(conn(1))
     f.verdict(1, Classification.Closed())
@@ -91,7 +49,7 @@ describe("idle driver", () => {
   })
 
   it("a held connection silent for the hold timeout activates; a dropped one's timer is cleared", async () => {
-    const f = fakes()
+    const f = started()
     const wait = f.start(1000)
     f.arrive(conn(1))
     f.verdict(1, Classification.Closed())
@@ -103,24 +61,49 @@ describe("idle driver", () => {
     assert.deepStrictEqual([r?._tag, r?._tag === "Activate" ? [r.reason, r.trigger] : undefined], ["Activate", ["hold-timeout", 2]])
   })
 
-  it("SIGTERM ends the wait with exit 0; SIGHUP is ignored", async () => {
-    const f = fakes()
+  it("SIGTERM ends the wait with exit 0 and stops watching the held connection; SIGHUP is ignored", async () => {
+    const f = started()
     const wait = f.start()
+    f.arrive(conn(1))
     wait.signal("SIGHUP")
     assert.isUndefined(await settled(wait.result))
     wait.signal("SIGTERM")
     assert.deepStrictEqual(await settled(wait.result), { _tag: "Exit", code: 0, detail: "received SIGTERM before activation" })
+    assert.deepStrictEqual([f.stopped, f.closed(), vi.getTimerCount()], [[1], true, 0], "watch, hold timer and classifier stopped")
+  })
+
+  it("probe handling off: the first connection activates, unclassified", async () => {
+    const f = started({ ...probePolicy, handleTcpProbe: false })
+    const wait = f.start()
+    f.arrive(conn(1))
+    const r = await settled(wait.result)
+    assert.deepStrictEqual(r?._tag === "Activate" ? [r.reason, r.trigger] : r, ["connection", 1])
+    assert.strictEqual(f.watching.size, 0)
+  })
+
+  it("stop gives up the wait: watches, hold timers and the classifier stop, later events are ignored", async () => {
+    const f = started()
+    const wait = f.start(1000)
+    f.arrive(conn(1))
+    assert.strictEqual(vi.getTimerCount(), 1, "the hold timer")
+    wait.stop()
+    assert.deepStrictEqual([f.stopped, f.closed(), vi.getTimerCount()], [[1], true, 0])
+    f.arrive(conn(2))
+    wait.signal("SIGTERM")
+    await vi.advanceTimersByTimeAsync(2000)
+    assert.isUndefined(await settled(wait.result))
+    assert.strictEqual(f.watching.size, 1, "connection 2 was never watched")
   })
 
   it("a classifier failure or a listener failure activates (fail open)", async () => {
-    const f = fakes()
+    const f = started()
     const wait = f.start()
     f.arrive(conn(1))
     f.verdict(1, { _tag: "Failed", detail: "cannot read /proc/self/net/tcp" })
     const r = await settled(wait.result)
     assert.deepStrictEqual(r?._tag === "Activate" ? [r.reason, r.detail] : r, ["error", "classifier: cannot read /proc/self/net/tcp"])
 
-    const g = fakes()
+    const g = started()
     const other = g.start()
     g.failListener("tcp listener: EMFILE")
     const s = await settled(other.result)
@@ -128,7 +111,7 @@ describe("idle driver", () => {
   })
 
   it("a unix connection activates at once, without being classified", async () => {
-    const f = fakes()
+    const f = started()
     const wait = f.start()
     f.arrive(conn(1, "unix"))
     const r = await settled(wait.result)

@@ -2,21 +2,26 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
-import { Effect, Either, Exit, Option, Queue, Ref, Scope } from "effect"
+import { Effect, Either, Exit, Logger, Option, Queue, Scope } from "effect"
+import type { Holder, HolderEvent } from "../../src/layers/loader/idle/IdleListeners.js"
 import { openListeners } from "../../src/layers/loader/Listeners.js"
 import { decodeLoaderConfig, type LoaderConfig } from "../../src/services/loader/Config.js"
+import { idleConfigOf } from "../../src/services/loader/IdlePlan.js"
 import { freePort, portIsFree, tmpDir } from "./helpers.js"
 
-const config = (over: Partial<LoaderConfig>): LoaderConfig => {
+const config = (over: Partial<LoaderConfig>) => {
   const base = decodeLoaderConfig({ file: {}, env: {}, platform: "linux" })
   if (Either.isLeft(base)) throw base.left
-  return { ...base.right, ...over }
+  return idleConfigOf({ ...base.right, ...over })
 }
 
-const hooks = (log: Ref.Ref<Array<string>>) => ({
-  onInfo: (l: string) => Ref.update(log, (xs) => [...xs, `INFO ${l}`]),
-  onError: (l: string) => Ref.update(log, (xs) => [...xs, `ERROR ${l}`])
-})
+/** The holder's events, as a queue. */
+const eventsOf = (holder: Holder) =>
+  Effect.gen(function*() {
+    const events = yield* Queue.unbounded<HolderEvent>()
+    holder.subscribe((e) => Queue.unsafeOffer(events, e))
+    return events
+  })
 
 /** A socket file nobody listens on, as a crashed agent leaves behind. */
 const staleSocket = (path: string) =>
@@ -35,16 +40,14 @@ describe("listener set", () => {
       const dir = yield* tmpDir
       const path = Path.join(dir, "apm.socket")
       yield* staleSocket(path)
-      const log = yield* Ref.make<Array<string>>([])
       const scope = yield* Scope.make()
-      const set = yield* openListeners(config({ receiverPort: 0, receiverSocket: path }), hooks(log)).pipe(
-        Scope.extend(scope)
-      )
+      const set = yield* openListeners(config({ receiverPort: 0, receiverSocket: path })).pipe(Scope.extend(scope))
       assert.deepStrictEqual(set.listeners.map((l) => l.kind), ["unix"])
       assert.strictEqual((Fs.statSync(path).mode & 0o777).toString(8), "722")
+      const events = yield* eventsOf(set)
       const client = Net.connect({ path })
       client.on("error", () => {})
-      const accepted = yield* Queue.take(set.events)
+      const accepted = yield* Queue.take(events)
       assert.strictEqual(accepted._tag, "Accepted")
       yield* Scope.close(scope, Exit.void)
       assert.isTrue(Fs.statSync(path).isSocket())
@@ -60,47 +63,42 @@ describe("listener set", () => {
       // a restarted container often runs the loader under the same pid.
       const leftover = Path.join(dir, `.apm.socket.${process.pid}.tmp`)
       yield* staleSocket(leftover)
-      const log = yield* Ref.make<Array<string>>([])
       const scope = yield* Scope.make()
-      const set = yield* openListeners(config({ receiverPort: 0, receiverSocket: path }), hooks(log)).pipe(
-        Scope.extend(scope)
-      )
+      const set = yield* openListeners(config({ receiverPort: 0, receiverSocket: path })).pipe(Scope.extend(scope))
       assert.deepStrictEqual(set.listeners.map((l) => l.kind), ["unix"])
       yield* Scope.close(scope, Exit.void)
       assert.deepStrictEqual(Fs.readdirSync(dir), ["apm.socket"])
     }))
 
-  it.scopedLive("a missing socket directory skips the unix listener with Datadog's error line", () =>
+  it.scopedLive("a missing socket directory skips the unix listener with Datadog's error line, logged through Effect", () =>
     Effect.gen(function*() {
       const port = yield* freePort
-      const log = yield* Ref.make<Array<string>>([])
+      const log: Array<string> = []
       const set = yield* openListeners(
-        config({ receiverPort: port, receiverHost: "localhost", receiverSocket: "/nonexistent-dir/apm.socket" }),
-        hooks(log)
+        config({ receiverPort: port, receiverHost: "localhost", receiverSocket: "/nonexistent-dir/apm.socket" })
+      ).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => void log.push(`${logLevel.label} ${String(message)}`))))
       )
       assert.deepStrictEqual(set.listeners.map((l) => [l.kind, l.address]), [["tcp", `127.0.0.1:${port}`]])
-      assert.include(
-        (yield* Ref.get(log)).join("\n"),
-        "ERROR Could not start UDS listener: socket directory does not exist: /nonexistent-dir"
-      )
+      assert.include(log.join("\n"), "ERROR Could not start UDS listener: socket directory does not exist: /nonexistent-dir")
+      assert.include(log.join("\n"), `INFO Listening to TCP receiver at port ${port}...`)
     }))
 
   it.scopedLive("binds OTLP on the receiver host; closing the scope frees every port and closes held connections", () =>
     Effect.gen(function*() {
       const [port, otlp] = [yield* freePort, yield* freePort]
-      const log = yield* Ref.make<Array<string>>([])
       const scope = yield* Scope.make()
-      const set = yield* openListeners(
-        config({ receiverPort: port, receiverSocket: "", otlpPort: Option.some(otlp) }),
-        hooks(log)
-      ).pipe(Scope.extend(scope))
+      const set = yield* openListeners(config({ receiverPort: port, receiverSocket: "", otlpPort: Option.some(otlp) })).pipe(
+        Scope.extend(scope)
+      )
       assert.deepStrictEqual(set.listeners.map((l) => l.kind), ["tcp", "otlp"])
+      const events = yield* eventsOf(set)
       const closed = yield* Effect.async<Net.Socket>((resume) => {
         const c = Net.connect({ host: "127.0.0.1", port: otlp })
         c.on("error", () => {})
         c.once("connect", () => resume(Effect.succeed(c)))
       })
-      const ev = yield* Queue.take(set.events)
+      const ev = yield* Queue.take(events)
       assert.isTrue(ev._tag === "Accepted" && ev.conn.listener === "otlp")
       assert.strictEqual(set.held().length, 1)
       const ended = Effect.async<void>((resume) => {
@@ -118,10 +116,7 @@ describe("listener set", () => {
       const port = yield* freePort
       const blocker = Net.createServer()
       yield* Effect.async<void>((resume) => void blocker.listen({ host: "127.0.0.1", port }, () => resume(Effect.void)))
-      const log = yield* Ref.make<Array<string>>([])
-      const r = yield* openListeners(config({ receiverPort: port, receiverSocket: "" }), hooks(log)).pipe(
-        Effect.either
-      )
+      const r = yield* openListeners(config({ receiverPort: port, receiverSocket: "" })).pipe(Effect.either)
       blocker.close()
       assert.isTrue(Either.isLeft(r))
       if (Either.isLeft(r)) {

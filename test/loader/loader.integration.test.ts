@@ -5,6 +5,15 @@ import * as Net from "node:net"
 import { Effect } from "effect"
 import { bodyOf, FAKE_AGENT, freePort, httpPost, portIsFree, probe, reportServer, spawnLoader, tmpDir } from "./helpers.js"
 
+/** A loader on a free TCP port, without a unix socket, with probe handling unless `args` say otherwise, once it polls. */
+const tcpLoader = (env: Record<string, string> = {}, args = ["--handle-tcp-probe", "--", "node", FAKE_AGENT]) =>
+  Effect.gen(function*() {
+    const port = yield* freePort
+    const loader = yield* spawnLoader(args, { DD_APM_RECEIVER_PORT: String(port), DD_APM_RECEIVER_SOCKET: "", ...env })
+    yield* loader.waitStderr("Polling...")
+    return { port, loader }
+  })
+
 const payload = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i % 26))).join("")
 
 describe("dd-agent loader, end to end with a fake agent", () => {
@@ -83,13 +92,7 @@ describe("dd-agent loader, end to end with a fake agent", () => {
 
   it.scopedLive("requests sent before the agent is ready are not lost", () =>
     Effect.gen(function*() {
-      const port = yield* freePort
-      const loader = yield* spawnLoader(["--handle-tcp-probe", "--", "node", FAKE_AGENT], {
-        DD_APM_RECEIVER_PORT: String(port),
-        DD_APM_RECEIVER_SOCKET: "",
-        FAKE_AGENT_START_DELAY_MS: "400"
-      })
-      yield* loader.waitStderr("Polling...")
+      const { port, loader } = yield* tcpLoader({ FAKE_AGENT_START_DELAY_MS: "400" })
       const first = yield* Effect.fork(httpPost({ port }, "/first", "1"))
       yield* loader.waitStderr("Starting the trace-agent...")
       // The agent is starting (it waits 400 ms before serving): these wait in the kernel backlog.
@@ -105,12 +108,7 @@ describe("dd-agent loader, end to end with a fake agent", () => {
 
   it.scopedLive("without probe handling the first connection, even a probe, starts the agent", () =>
     Effect.gen(function*() {
-      const port = yield* freePort
-      const loader = yield* spawnLoader(["--", "node", FAKE_AGENT], {
-        DD_APM_RECEIVER_PORT: String(port),
-        DD_APM_RECEIVER_SOCKET: ""
-      })
-      yield* loader.waitStderr("Polling...")
+      const { port, loader } = yield* tcpLoader({}, ["--", "node", FAKE_AGENT])
       yield* probe({ port }, false)
       const ready = yield* loader.nextLine
       assert.strictEqual(ready["reason"], "connection")
@@ -119,14 +117,7 @@ describe("dd-agent loader, end to end with a fake agent", () => {
 
   it.scopedLive("portable classifier: probes absorbed, the bytes it read are handed back and the request answered byte-exact", () =>
     Effect.gen(function*() {
-      const port = yield* freePort
-      const loader = yield* spawnLoader(["--handle-tcp-probe", "--", "node", FAKE_AGENT], {
-        DD_APM_RECEIVER_PORT: String(port),
-        DD_APM_RECEIVER_SOCKET: "",
-        DD_APM_SOCKET_ACTIVATION_CLASSIFIER: "read",
-        DD_LOG_LEVEL: "debug"
-      })
-      yield* loader.waitStderr("Polling...")
+      const { port, loader } = yield* tcpLoader({ DD_APM_SOCKET_ACTIVATION_CLASSIFIER: "read", DD_LOG_LEVEL: "debug" })
       for (let i = 0; i < 20; i++) {
         yield* probe({ port }, i % 2 === 1)
         yield* loader.waitStderr("TCP client closed connection", i + 1)
@@ -144,12 +135,7 @@ describe("dd-agent loader, end to end with a fake agent", () => {
 
   it.scopedLive("SIGTERM while waiting: the loader exits 0, no agent, the port is free", () =>
     Effect.gen(function*() {
-      const port = yield* freePort
-      const loader = yield* spawnLoader(["--handle-tcp-probe", "--", "node", FAKE_AGENT], {
-        DD_APM_RECEIVER_PORT: String(port),
-        DD_APM_RECEIVER_SOCKET: ""
-      })
-      yield* loader.waitStderr("Polling...")
+      const { port, loader } = yield* tcpLoader()
       yield* loader.kill("SIGTERM")
       assert.deepStrictEqual(yield* loader.exit, { code: 0, signal: null })
       assert.include(loader.stderr(), "Stopping: received SIGTERM before activation")
@@ -159,12 +145,7 @@ describe("dd-agent loader, end to end with a fake agent", () => {
 
   it.scopedLive("the loader waits in its re-executed idle phase (same pid); the agent does not inherit the plan", () =>
     Effect.gen(function*() {
-      const port = yield* freePort
-      const loader = yield* spawnLoader(["--handle-tcp-probe", "--", "node", FAKE_AGENT], {
-        DD_APM_RECEIVER_PORT: String(port),
-        DD_APM_RECEIVER_SOCKET: ""
-      })
-      yield* loader.waitStderr("Polling...")
+      const { port, loader } = yield* tcpLoader()
       // /proc/PID/environ is the environment the process image was executed with.
       const environ = Fs.readFileSync(`/proc/${loader.pid}/environ`, "utf8").split("\0")
       assert.isTrue(environ.some((v) => v.startsWith("DD_LOADER_IDLE_PLAN=")), "re-executed with the idle plan")

@@ -1,128 +1,51 @@
 /**
- * The driver of the activation policy: one loop takes events (accepted connections, classifier
- * verdicts, hold timeouts, listener failures, signals), steps the pure reducer and performs its
- * decisions. Each held connection is watched by its own fiber, interrupted when the loop ends.
+ * The wait for real traffic as an Effect, for loaders embedded in an Effect program: the idle phase's
+ * driver (idle/IdleWait.ts) over held sockets, fed the loader's signals. Interrupting it stops every
+ * watch, hold timer and the classifier; the sockets belong to the caller (Listeners.ts).
  */
-import { Clock, Duration, Effect, FiberMap, Metric, Queue } from "effect"
-import type { ConnectionClassifier } from "../../services/loader/Classifier.js"
+import { Effect, Metric, Queue, Runtime } from "effect"
 import * as Metrics from "../../services/loader/Metrics.js"
-import {
-  type ActivationReason,
-  initialState,
-  type PolicyConfig,
-  PolicyEvent,
-  step
-} from "../../services/loader/Policy.js"
-import type { ListenerEvent } from "./Listeners.js"
+import type { PolicyConfig } from "../../services/loader/Policy.js"
+import type { IdleClassifier } from "./idle/IdleClassifier.js"
+import type { Holder } from "./idle/IdleListeners.js"
+import { type ActivationResult, waitIdle } from "./idle/IdleWait.js"
 
-export type ActivationResult =
-  | {
-    readonly _tag: "Activate"
-    readonly reason: ActivationReason
-    readonly detail: string
-    /** The connection that triggered activation, handed over first. */
-    readonly trigger: number | undefined
-    readonly absorbed: number
-    readonly waitedMs: number
-  }
-  | { readonly _tag: "Exit"; readonly code: number; readonly detail: string }
-
-/** What the driver needs from the held sockets (a ListenerSet, or a fake in tests). */
-export interface ConnectionSource {
-  readonly events: Queue.Dequeue<ListenerEvent>
-  readonly overflowed: () => number
-  readonly drop: (id: number) => Effect.Effect<void>
-}
-
-export interface DriverOptions {
-  readonly source: ConnectionSource
-  readonly classifier: ConnectionClassifier["Type"]
+export interface ActivationOptions {
+  readonly holder: Pick<Holder, "subscribe" | "drop" | "held">
+  /** Owned by the wait from here on: closed when it ends, however it ends. */
+  readonly classifier: IdleClassifier
+  /** SIGTERM and SIGINT end the wait; SIGHUP is ignored. */
   readonly signals: Queue.Dequeue<string>
   readonly policy: PolicyConfig
-  readonly holdTimeout: Duration.DurationInput
+  readonly holdTimeoutMs: number
 }
 
-export const INBOX_CAPACITY = 256
-
-export const waitForActivation = (options: DriverOptions): Effect.Effect<ActivationResult> =>
+export const waitForActivation = (options: ActivationOptions): Effect.Effect<ActivationResult> =>
   Effect.gen(function*() {
-    const { classifier, policy, source } = options
-    const startedAt = yield* Clock.currentTimeMillis
-    const inbox = yield* Effect.acquireRelease(Queue.bounded<PolicyEvent>(INBOX_CAPACITY), Queue.shutdown)
-    const watchers = yield* FiberMap.make<number>()
-    const fds = new Map<number, number>()
-
-    // Pumps: listener events and signals into the one inbox (bounded; they wait when it is full).
-    yield* Queue.take(source.events).pipe(
-      Effect.flatMap((e) => {
-        if (source.overflowed() > 0) {
-          return Metric.increment(Metrics.eventQueueFull).pipe(
-            Effect.zipRight(Queue.offer(inbox, PolicyEvent.Failed({ detail: "too many pending connections" })))
-          )
-        }
-        if (e._tag === "ListenerFailed") return Queue.offer(inbox, PolicyEvent.Failed({ detail: e.detail }))
-        fds.set(e.conn.id, e.conn.fd)
-        return Queue.offer(inbox, PolicyEvent.Accepted({ id: e.conn.id, listener: e.conn.listener }))
-      }),
+    const runSync = Runtime.runSync(yield* Effect.runtime<never>())
+    const wait = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        waitIdle({
+          holder: options.holder,
+          classifier: options.classifier,
+          policy: options.policy,
+          holdTimeoutMs: options.holdTimeoutMs,
+          debug: (line) => runSync(Effect.logDebug(line))
+        })
+      ),
+      (wait) => Effect.sync(wait.stop)
+    )
+    yield* Effect.flatMap(Queue.take(options.signals), (name) => Effect.sync(() => wait.signal(name))).pipe(
       Effect.forever,
-      Effect.interruptible,
       Effect.forkScoped
     )
-    yield* Queue.take(options.signals).pipe(
-      Effect.flatMap((signal) => Queue.offer(inbox, PolicyEvent.Signal({ signal }))),
-      Effect.forever,
-      Effect.interruptible,
-      Effect.forkScoped
-    )
-
-    const watch = (id: number, fd: number) =>
-      classifier.classify({ id, fd }).pipe(
-        Effect.map((result) => PolicyEvent.Classified({ id, result })),
-        Effect.catchAll((e) => Effect.succeed(PolicyEvent.Failed({ detail: `classifier: ${e.message}` }))),
-        Effect.raceFirst(Effect.as(Effect.sleep(options.holdTimeout), PolicyEvent.HoldTimeout({ id }))),
-        Effect.flatMap((e) => Queue.offer(inbox, e)),
-        Effect.interruptible
-      )
-
-    let state = initialState
-    for (;;) {
-      const event = yield* Queue.take(inbox)
-      if (event._tag === "Accepted") {
-        yield* Metric.increment(Metric.tagged(Metrics.connectionsAccepted, "listener", event.listener))
-        yield* Effect.logDebug(`Accepted connection on ${event.listener} listener: ${fds.get(event.id) ?? "?"}`)
-      }
-      const [next, decisions] = step(policy, state, event)
-      state = next
-      for (const d of decisions) {
-        switch (d._tag) {
-          case "Hold": {
-            const fd = fds.get(d.id)
-            if (fd !== undefined) yield* FiberMap.run(watchers, d.id, watch(d.id, fd))
-            else yield* Queue.offer(inbox, PolicyEvent.Failed({ detail: `no descriptor for connection ${d.id}` }))
-            break
-          }
-          case "Drop":
-            yield* FiberMap.remove(watchers, d.id)
-            yield* source.drop(d.id)
-            yield* Effect.logDebug(`TCP client closed connection, closing file descriptor ${fds.get(d.id) ?? "?"}`)
-            fds.delete(d.id)
-            yield* Metric.increment(Metrics.probesAbsorbed)
-            break
-          case "Activate": {
-            const now = yield* Clock.currentTimeMillis
-            yield* Metric.increment(Metric.tagged(Metrics.activations, "reason", d.reason))
-            return {
-              _tag: "Activate",
-              reason: d.reason,
-              detail: d.detail,
-              trigger: d.trigger,
-              absorbed: state.absorbed,
-              waitedMs: now - startedAt
-            } satisfies ActivationResult
-          }
-          case "Exit":
-            return { _tag: "Exit", code: d.code, detail: d.detail } satisfies ActivationResult
-        }
-      }
+    const result = yield* Effect.async<ActivationResult>((resume) => {
+      void wait.result.then((r) => resume(Effect.succeed(r)))
+      return Effect.sync(wait.stop)
+    })
+    if (result._tag === "Activate") {
+      yield* Metric.increment(Metric.tagged(Metrics.activations, "reason", result.reason))
+      yield* Metric.incrementBy(Metrics.probesAbsorbed, result.absorbed)
     }
+    return result
   }).pipe(Effect.scoped)

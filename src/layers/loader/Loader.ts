@@ -4,19 +4,18 @@
  * supervise it. Every failure before the wait starts the agent directly, as Datadog's loader does;
  * log lines keep Datadog's texts and levels, and the environment is never logged.
  */
-import { Duration, Effect, Either, Logger, LogLevel, type Queue, Scope } from "effect"
-import type { ConnectionClassifier } from "../../services/loader/Classifier.js"
+import { type Duration, Effect, Either, Logger, LogLevel, type Queue, Scope } from "effect"
 import { agentEnabled, type LoaderConfig, type LogLevelName } from "../../services/loader/Config.js"
 import type { AgentStartError, ConfigFileError, LoaderConfigError } from "../../services/loader/errors.js"
 import { makePlan } from "../../services/loader/HandoverPlan.js"
 import { type IdlePlan, idleConfigOf } from "../../services/loader/IdlePlan.js"
 import type { ActivationReason } from "../../services/loader/Policy.js"
 import { waitForActivation } from "./Activation.js"
+import { classifierFor } from "./idle/IdleClassifier.js"
 import { handOverSockets, handoverOrder, type LaunchedAgent, slotLines } from "./idle/IdleLaunch.js"
+import type { HeldConnection } from "./idle/IdleListeners.js"
 import { activationLine } from "./idle/IdleWait.js"
-import { type AcceptedConnection, type ListenerSet, openListeners } from "./Listeners.js"
-import { liveProcNetSources, makeProcNetClassifier } from "./ProcNetClassifier.js"
-import { makeReadingClassifier } from "./ReadingClassifier.js"
+import { openListeners } from "./Listeners.js"
 import { resolveCommand } from "./ResolveCommand.js"
 import { adoptAgent, type AgentExit, type AgentProcess, exitCodeOf, spawnAgent, superviseAgent } from "./Supervisor.js"
 
@@ -30,8 +29,6 @@ export interface LoaderOptions {
   readonly handleTcpProbe?: boolean
   /** Signals received by the loader: they end the wait, or are forwarded to the agent. */
   readonly signals: Queue.Dequeue<string>
-  /** Defaults to the /proc classifier. */
-  readonly classifier?: (set: ListenerSet) => Effect.Effect<ConnectionClassifier["Type"], never, Scope.Scope>
   /** How long a stopping agent gets between SIGTERM and SIGKILL when the loader is interrupted. */
   readonly stopGrace?: Duration.DurationInput
   /** Observes the bound listeners once the wait starts (tests, status). */
@@ -79,7 +76,7 @@ const levels: Record<LogLevelName, LogLevel.LogLevel> = {
   off: LogLevel.None
 }
 
-type HeldClient = Pick<AcceptedConnection, "id" | "listener" | "socket" | "fd">
+type HeldClient = Pick<HeldConnection, "id" | "listener" | "socket" | "fd">
 
 /** Starts the agent with the given sockets (none for a direct start), in the caller's scope. */
 const startAgent = (
@@ -171,31 +168,25 @@ export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> 
       // The agent lives in this outer scope; the sockets in the inner one, closed after handover.
       const outer = yield* Effect.scope
       const started = yield* Effect.gen(function*() {
-        const hooks = { onInfo: Effect.logInfo, onError: Effect.logError }
-        const set = yield* openListeners(config, hooks).pipe(Effect.either)
+        const set = yield* openListeners(idleConfigOf(config)).pipe(Effect.either)
         if (Either.isLeft(set)) {
           yield* Effect.logWarning(`Failed to get listeners for the trace-agent: ${set.left.message}`)
           return { _tag: "Direct" } as WaitPhase
         }
-        const listeners = set.right
-        if (listeners.listeners.length === 0) {
+        const holder = set.right
+        if (holder.listeners.length === 0) {
           yield* Effect.logInfo("All trace-agent inputs are disabled, stopping...")
           return { _tag: "NoInputs" } as WaitPhase
         }
-        const classifier = options.classifier !== undefined
-          ? yield* options.classifier(listeners)
-          : config.classifier === "proc"
-          ? yield* makeProcNetClassifier(liveProcNetSources)
-          : makeReadingClassifier((id) => listeners.held().find((c) => c.id === id)?.socket)
         yield* Effect.logInfo(
-          `Polling... ${JSON.stringify(listeners.listeners.map((l) => ({ kind: l.kind, address: l.address, fd: l.fd })))}`
+          `Polling... ${JSON.stringify(holder.listeners.map((l) => ({ kind: l.kind, address: l.address, fd: l.fd })))}`
         )
-        if (options.onListening) yield* options.onListening(listeners.listeners)
+        if (options.onListening) yield* options.onListening(holder.listeners)
         const result = yield* waitForActivation({
-          source: listeners,
-          classifier,
+          holder,
+          classifier: classifierFor(config.classifier),
           signals: options.signals,
-          holdTimeout: Duration.millis(config.holdTimeoutMs),
+          holdTimeoutMs: config.holdTimeoutMs,
           policy: {
             handleTcpProbe: config.handleTcpProbe,
             maxHeld: config.maxHeld,
@@ -209,12 +200,12 @@ export const runLoader = (options: LoaderOptions): Effect.Effect<LoaderOutcome> 
         yield* Effect.logInfo(activationLine(result))
         const spawned = yield* startAgent(
           agent,
-          listeners.listeners,
-          handoverOrder(listeners.held(), result.trigger),
+          holder.listeners,
+          handoverOrder(holder.held(), result.trigger),
           result,
           config.listenFds,
-          options.classifier === undefined && config.classifier === "read",
-          listeners.relinquish
+          config.classifier === "read",
+          holder.relinquish
         ).pipe(Scope.extend(outer), Effect.either)
         return { _tag: "Started", agent: spawned, reason: result.reason } as WaitPhase
       }).pipe(Effect.scoped)

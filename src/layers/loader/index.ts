@@ -1,5 +1,5 @@
 /**
- * Live adapters of the trace loader: listener set, /proc classifier, activation driver, agent
+ * Live adapters of the trace loader: listener set, activation wait, agent
  * supervisor, configuration file reader, the agent-side adoption helper, and `runLoader`.
  */
 /** The loader program: holds the sockets, absorbs probes, starts and supervises the agent. */
@@ -15,5 +15,3 @@ export {
   type AdoptOptions,
   serveHeldClients
 } from "./InheritedSockets.js"
-/** The classifier over /proc/net/tcp (Linux). */
-export { layerProcNetClassifier } from "./ProcNetClassifier.js"

@@ -1,5 +1,5 @@
 /** Typed errors of the loader, one per boundary. */
-import { Data, Schema } from "effect"
+import { Schema } from "effect"
 import { ConfigIssue, formatIssues } from "../config/ConfigIssue.js"
 
 
@@ -26,12 +26,6 @@ export class ListenerError extends Schema.TaggedError<ListenerError>()("Listener
   message: Schema.String
 }) {}
 
-/** The classifier could not read the kernel socket tables or a socket's inode. */
-export class ClassifierError extends Data.TaggedError("ClassifierError")<{
-  readonly message: string
-  readonly cause?: unknown
-}> {}
-
 /** The agent command could not be resolved or started. */
 export class AgentStartError extends Schema.TaggedError<AgentStartError>()("AgentStartError", {
   reason: Schema.Literal("NotFound", "Spawn"),
@@ -45,9 +39,3 @@ export class InheritedFdError extends Schema.TaggedError<InheritedFdError>()("In
   value: Schema.String,
   message: Schema.String
 }) {}
-
-/** A Node handle does not expose its file descriptor (not a libuv stream, or already closed). */
-export class DescriptorError extends Data.TaggedError("DescriptorError")<{
-  readonly what: string
-  readonly message: string
-}> {}

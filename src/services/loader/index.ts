@@ -11,5 +11,3 @@ export { agentEnabled, DEFAULT_RECEIVER_SOCKET, decodeLoaderConfig, LoaderConfig
 export * from "./errors.js"
 /** The pure activation policy reducer: events in, decisions out. */
 export { Classification, Decision, initialState, type PolicyConfig, PolicyEvent, type PolicyState, step } from "./Policy.js"
-/** The classifier port (the /proc and reading classifiers are in `LoaderLayers`). */
-export * from "./Classifier.js"

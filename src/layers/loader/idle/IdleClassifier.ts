@@ -54,8 +54,7 @@ export const liveProcNetSources: ProcNetSources = {
 /**
  * One read of the tables per tick serves every held connection; ticks back off from `firstMs` to `maxMs` and
  * restart at `firstMs` when a new connection is held, because the kernel walks its whole connection table on
- * each read (~4 ms of system time). Nothing is read while nothing is held. (ProcNetClassifier.ts is the same
- * rule as an Effect service, for loaders embedded in an Effect program.)
+ * each read (~4 ms of system time). Nothing is read while nothing is held.
  */
 export const procNetClassifier = (sources: ProcNetSources = liveProcNetSources, firstMs = 1, maxMs = 1000): IdleClassifier => {
   const pending = new Map<number, { readonly inode: number; readonly done: (v: Verdict) => void }>()
@@ -178,6 +177,9 @@ export const readingClassifier = (): IdleClassifier => {
     }
   }
 }
+
+/** The classifier the configuration names (`apm_config.socket_activation.classifier`). */
+export const classifierFor = (kind: "proc" | "read"): IdleClassifier => (kind === "proc" ? procNetClassifier() : readingClassifier())
 
 /** Bytes Node read from the connection and nobody consumed: handed to the agent as a prefix. */
 export const drainBuffered = (socket: Net.Socket): Buffer => {

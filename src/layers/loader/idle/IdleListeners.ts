@@ -2,7 +2,7 @@
  * The receiver sockets held while the loader idles, in plain Node: TCP, unix and OTLP listeners and
  * every connection they accept (paused, so their bytes stay in the kernel for the agent). No Effect
  * here: this is what an idle loader keeps in memory, and it must cost little more than Node itself.
- * The Effect listener set (Listeners.ts) binds through the same functions. File calls are synchronous: they run
+ * Listeners.ts holds them for a loader embedded in an Effect program. File calls are synchronous: they run
  * once, at start-up, and an asynchronous one would start libuv's thread pool, which then holds ~1.5 MiB for the
  * loader's whole life.
  */

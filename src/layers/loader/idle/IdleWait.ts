@@ -1,12 +1,23 @@
 /**
  * The idle phase's driver of the activation policy, in plain Node (no Effect): held connections, classifier
  * verdicts, hold timeouts, listener failures and signals are fed to the pure reducer (Policy.ts), whose
- * decisions it performs. Activation.ts is the same driver as an Effect program, for loaders embedded in one.
+ * decisions it performs. Activation.ts runs this same driver as an Effect, for loaders embedded in one.
  */
-import type { ActivationResult } from "../Activation.js"
-import { initialState, type PolicyConfig, PolicyEvent, step } from "../../../services/loader/Policy.js"
+import { type ActivationReason, initialState, type PolicyConfig, PolicyEvent, step } from "../../../services/loader/Policy.js"
 import type { IdleClassifier } from "./IdleClassifier.js"
 import type { Holder } from "./IdleListeners.js"
+
+export type ActivationResult =
+  | {
+    readonly _tag: "Activate"
+    readonly reason: ActivationReason
+    readonly detail: string
+    /** The connection that triggered activation, handed over first. */
+    readonly trigger: number | undefined
+    readonly absorbed: number
+    readonly waitedMs: number
+  }
+  | { readonly _tag: "Exit"; readonly code: number; readonly detail: string }
 
 export interface IdleWaitOptions {
   readonly holder: Pick<Holder, "subscribe" | "drop" | "held">
@@ -22,6 +33,8 @@ export interface IdleWait {
   readonly result: Promise<ActivationResult>
   /** A signal the loader received: SIGTERM and SIGINT end the wait, SIGHUP is ignored. */
   readonly signal: (name: string) => void
+  /** Gives up the wait (its caller was interrupted): every watch and hold timer and the classifier stop; `result` never settles. */
+  readonly stop: () => void
 }
 
 /** Datadog's line for each activation reason. */
@@ -55,14 +68,19 @@ export const waitIdle = (options: IdleWaitOptions): IdleWait => {
     watching.get(id)?.()
     watching.delete(id)
   }
-  const end = (r: ActivationResult) => {
+  let stopped = false
+  const stop = () => {
+    stopped = true
     for (const id of [...watching.keys()]) stopWatching(id)
     classifier.close()
+  }
+  const end = (r: ActivationResult) => {
+    stop()
     settle(r)
   }
 
   const feed = (event: PolicyEvent) => {
-    if (state.phase !== "waiting") return
+    if (stopped || state.phase !== "waiting") return
     if (event._tag === "Accepted") options.debug(`Accepted connection on ${event.listener} listener: ${fds.get(event.id) ?? "?"}`)
     const [next, decisions] = step(policy, state, event)
     state = next
@@ -74,12 +92,12 @@ export const waitIdle = (options: IdleWaitOptions): IdleWait => {
             feed(PolicyEvent.Failed({ detail: `connection ${d.id} is no longer held` }))
             break
           }
-          const stop = classifier.watch(conn, (v) =>
+          const unwatch = classifier.watch(conn, (v) =>
             feed(v._tag === "Failed" ? PolicyEvent.Failed({ detail: `classifier: ${v.detail}` }) : PolicyEvent.Classified({ id: d.id, result: v }))
           )
           const timer = setTimeout(() => feed(PolicyEvent.HoldTimeout({ id: d.id })), options.holdTimeoutMs)
           watching.set(d.id, () => {
-            stop()
+            unwatch()
             clearTimeout(timer)
           })
           break
@@ -105,5 +123,5 @@ export const waitIdle = (options: IdleWaitOptions): IdleWait => {
     fds.set(e.conn.id, e.conn.fd)
     feed(PolicyEvent.Accepted({ id: e.conn.id, listener: e.conn.listener }))
   })
-  return { result, signal: (name) => feed(PolicyEvent.Signal({ signal: name })) }
+  return { result, signal: (name) => feed(PolicyEvent.Signal({ signal: name })), stop }
 }
