@@ -118,6 +118,16 @@ describe("a small zstd payload is inflated at once, with the same decision as st
       assert.match(outcome(d).reject ?? "", /more than 50000 datums/)
     }))
 
+  it.effect("a zstd frame declaring more than the payload limit is refused before anything is inflated", () =>
+    Effect.gen(function*() {
+      const big = zstd(Buffer.alloc(2 * 1024 * 1024))
+      const first = yield* Effect.either(openPayloadInflater(big, "zstd", 1024 * 1024).pipe(Effect.flatMap((i) => i.next)))
+      assert.strictEqual(first._tag, "Left")
+      if (first._tag === "Left") assert.match(first.left.message, /decompresses to more than the 1048576-byte limit/)
+      const d = yield* decide(big, { ...intakeDefaults, maxPayloadBytes: 1024 * 1024 }, inflateAtOnceBytes)
+      assert.match(outcome(d).reject ?? "", /batch 1: batch payload decompresses to more than the 1048576-byte limit/)
+    }).pipe(Effect.scoped))
+
   it.effect("any logs split into any frames under any limits: the same decision either way", () =>
     Effect.promise(() =>
       fc.assert(

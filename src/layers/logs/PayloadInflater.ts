@@ -17,6 +17,7 @@ import {
   decompressError,
   inflateAtOnceBytes,
   inflateChunkBytes,
+  oversizedPayload,
   zstdAvailable,
   zstdDeclaredContentSize,
   zstdUnavailable
@@ -41,6 +42,10 @@ export const openPayloadInflater = (
 ): Effect.Effect<PayloadInflater, never, Scope.Scope> => {
   if (encoding === "identity") return Effect.succeed(chunksOf(data, data.length))
   if (encoding === "zstd" && !zstdAvailable) return Effect.succeed({ next: Effect.fail(zstdUnavailable()) })
+  // A zstd frame is checked against the size it declares, so one declaring more than the limit is over it (or
+  // corrupt) whatever it holds: refused before any of it is inflated.
+  const declared = encoding === "zstd" ? zstdDeclaredContentSize(data) : undefined
+  if (declared !== undefined && declared > maxBytes) return Effect.succeed({ next: Effect.fail(oversizedPayload(undefined, maxBytes)) })
   const whole = inflateAtOnce(data, encoding, maxBytes, atOnceBytes)
   if (whole !== undefined) return Effect.succeed(chunksOf(whole, inflateChunkBytes))
   return Effect.map(
