@@ -223,13 +223,16 @@ export const holdListeners = async (config: ListenConfig, log: HolderLog): Promi
     if (fd === undefined) throw new BindFailure(kind, "Descriptor", address, `${kind} listener has no open file descriptor`)
     listeners.push({ kind, address, server, fd })
   }
+  const listenTcp = async (kind: "tcp" | "otlp", port: number) => {
+    const host = await resolveHost(config.receiverHost)
+    const server = makeServer(kind)
+    await bindTcp(server, kind, host, port)
+    add(kind, `${host}:${port}`, server)
+  }
   try {
     if (config.receiverPort > 0) {
       log.info(`Listening to TCP receiver at port ${config.receiverPort}...`)
-      const host = await resolveHost(config.receiverHost)
-      const server = makeServer("tcp")
-      await bindTcp(server, "tcp", host, config.receiverPort)
-      add("tcp", `${host}:${config.receiverPort}`, server)
+      await listenTcp("tcp", config.receiverPort)
     } else {
       log.info("Trace-agent TCP receiver is disabled")
     }
@@ -248,10 +251,7 @@ export const holdListeners = async (config: ListenConfig, log: HolderLog): Promi
     }
     if (config.otlpPort !== undefined) {
       log.info(`Listening to otlp port ${config.otlpPort}`)
-      const host = await resolveHost(config.receiverHost)
-      const server = makeServer("otlp")
-      await bindTcp(server, "otlp", host, config.otlpPort)
-      add("otlp", `${host}:${config.otlpPort}`, server)
+      await listenTcp("otlp", config.otlpPort)
     } else {
       log.info("Trace-agent OTLP receiver is disabled")
     }
