@@ -55,7 +55,7 @@ export const openPayloadInflater = (
         let failure: PayloadError | undefined
         let ended = false
         let wake: (() => void) | undefined
-        // The input a finished engine did not read: more zstd frames (see below) or, for gzip, nothing.
+        // Where in `data` the current engine's input starts: 0, or the start of a later zstd frame (see below).
         let offset = 0
         const start = (input: Uint8Array) => {
           const z = encoding === "gzip" ? Zlib.createGunzip(options) : Zlib.createZstdDecompress(options)
