@@ -7,6 +7,7 @@ import { build } from "esbuild"
 import { rmSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { buildHelp } from "./build-help.mjs"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const outdir = join(root, "dist")
@@ -46,4 +47,5 @@ const visit = (o) => {
 visit(idleChunk)
 const packages = [...seen].flatMap((o) => Object.keys(outputs[o].inputs)).filter((i) => i.includes("node_modules/"))
 if (packages.length > 0) throw new Error(`build: the loader's idle phase loads packages: ${packages.slice(0, 5).join(", ")}`)
-console.log("built dist/dd-agent.mjs, dist/dd-agent-loader.mjs")
+await buildHelp(root, outdir, banner)
+console.log("built dist/dd-agent.mjs, dist/dd-agent-loader.mjs, dist/help.json")

@@ -8,7 +8,8 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Logger, LogLevel, Option } from "effect"
 import { cli, CommandLineError } from "./cli.js"
-import { helpWithoutTypes, stripAnsi } from "./usageError.js"
+import { cliConsole } from "./cliConsole.js"
+import { plainOn } from "./usageError.js"
 
 const logLevel = (() => {
   const wanted = (process.env["DD_LOG_LEVEL"] ?? "info").toLowerCase()
@@ -30,25 +31,13 @@ const describeFailure = (cause: Cause.Cause<unknown>): Option.Option<string> => 
   return Option.some(`dd-agent: unexpected failure\n${Cause.pretty(cause)}`)
 }
 
-// Help and errors are plain text when the stream is not a terminal or NO_COLOR is set. @effect/cli prints its
-// own parse diagnostics on stderr before failing; they are replaced by one CommandLineError line.
 let handlerStarted = false
-const plain = (stream: NodeJS.WriteStream) => process.env["NO_COLOR"] !== undefined || stream.isTTY !== true
-const plainText = (args: ReadonlyArray<unknown>) => args.map((a) => (typeof a === "string" ? stripAnsi(a) : a))
-const cliConsole = (base: Console.Console): Console.Console => ({
-  ...base,
-  // Before the command runs, what is logged is @effect/cli's help.
-  log: (...args) => {
-    const text = handlerStarted ? args : args.map((a) => (typeof a === "string" ? helpWithoutTypes(a) : a))
-    return base.log(...(plain(process.stdout) ? plainText(text) : text))
-  },
-  error: (...args) => (handlerStarted ? base.error(...(plain(process.stderr) ? plainText(args) : args)) : Effect.void)
-})
+const plain = { stdout: plainOn(process.stdout), stderr: plainOn(process.stderr) }
 
 cli(process.argv, Effect.sync(() => { handlerStarted = true })).pipe(
   Effect.tapErrorCause(() => Effect.sync(() => { handlerStarted = true })),
   Effect.tapErrorCause((cause) => Option.match(describeFailure(cause), { onNone: () => Effect.void, onSome: Console.error })),
-  (program) => Effect.consoleWith((base) => Effect.withConsole(program, cliConsole(base))),
+  (program) => Effect.consoleWith((base) => Effect.withConsole(program, cliConsole(base, () => handlerStarted, plain))),
   Effect.provide(NodeContext.layer),
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
   Logger.withMinimumLogLevel(logLevel),

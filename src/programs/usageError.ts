@@ -6,6 +6,10 @@
 /** Removes ANSI colour sequences (help and errors are plain when not on a terminal, or with NO_COLOR). */
 export const stripAnsi = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, "")
 
+/** Whether text written to `stream` goes without colours: it is not a terminal, or NO_COLOR is set. */
+export const plainOn = (stream: { readonly isTTY?: boolean }): boolean =>
+  process.env["NO_COLOR"] !== undefined || stream.isTTY !== true
+
 /** @effect/cli's descriptions of an option's type, which say nothing the option's own description does not. */
 const typeDescription = /^\s*(A true or false value\.|One of the following: .*|A date without a time-zone .*|A floating point number\.|An integer\.|An existing (file|directory|file or directory)\.|A file or directory( that must not exist)?\.|A file\.|A directory\.|A user-defined piece of text( that is confidential)?\.)$/
 

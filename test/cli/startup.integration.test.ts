@@ -48,11 +48,27 @@ describe("dd-agent start-up", () => {
     expect(bytes).toBeLessThan(20_000) // the launcher alone: Effect is hundreds of kB
   })
 
-  it("a command loads its own module and none of the others", async () => {
-    const { chunks, stdout } = await chunksLoaded(["status", "--help"])
+  it("a command's --help is answered without loading the CLI or any package", async () => {
+    for (const args of [["status", "--help"], ["logs", "send", "-h"], ["--help"]]) {
+      const { chunks, stdout, urls } = await chunksLoaded(args)
+      expect(stdout).toMatch(/^USAGE$/m)
+      expect(chunks.filter((c) => c !== "chunk")).toEqual([])
+      expect(urls.filter((u) => u.includes("/node_modules/"))).toEqual([])
+      expect(urls.reduce((n, u) => n + Fs.statSync(new URL(u)).size, 0)).toBeLessThan(20_000)
+    }
+  })
+
+  it("help asked with other arguments goes through the CLI, which loads the command named", async () => {
+    const { chunks, stdout } = await chunksLoaded(["status", "--help", "--log-level", "info"])
     expect(stdout).toContain("--address")
-    expect(chunks).toContain("status")
-    for (const other of ["agent", "intake", "logsSend", "processes", "snapshot", "loader", "debug"]) expect(chunks).not.toContain(other)
+    expect(chunks).toEqual(expect.arrayContaining(["cliMain", "status"]))
+  })
+
+  it("a command loads its own module and none of the others", async () => {
+    const { chunks, stdout } = await chunksLoaded(["config", "check", "--config", "examples/agent.yaml"])
+    expect(stdout).toContain('"effective"')
+    expect(chunks).toContain("config")
+    for (const other of ["agent", "intake", "logsSend", "processes", "snapshot", "loader", "debug", "status"]) expect(chunks).not.toContain(other)
   })
 
   it("the top-level help lists every command", async () => {

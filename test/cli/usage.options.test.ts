@@ -2,11 +2,8 @@ import { HelpDoc } from "@effect/cli"
 import { Option } from "effect"
 import { describe, expect, it } from "vitest"
 import { commands } from "../../src/programs/cli.js"
+import { commandTree, type Node } from "./commandTree.js"
 
-/**
- * Walks @effect/cli's command and option descriptors (their `_tag`ged internal shapes: a command is Standard,
- * Map or Subcommands; options are Single, WithDefault, Map, Both, OrElse, Variadic, KeyValueMap, WithFallback).
- */
 interface OptionInfo {
   readonly command: string
   readonly name: string
@@ -15,8 +12,7 @@ interface OptionInfo {
   readonly fallback: Option.Option<unknown>
 }
 
-type Node = { readonly _tag: string; readonly [k: string]: any }
-
+/** Walks an options descriptor (Single, WithDefault, Map, Both, OrElse, Variadic, KeyValueMap, WithFallback). */
 const optionsOf = (command: string, node: Node, fallback: Option.Option<unknown>, out: Array<OptionInfo>): void => {
   switch (node._tag) {
     case "Single":
@@ -47,27 +43,9 @@ const optionsOf = (command: string, node: Node, fallback: Option.Option<unknown>
   }
 }
 
-const commandsOf = (path: string, node: Node, out: Array<OptionInfo>): void => {
-  switch (node._tag) {
-    case "Standard":
-      return optionsOf(path === "" ? node["name"] : `${path} ${node["name"]}`, node["options"], Option.none(), out)
-    case "GetUserInput":
-      return
-    case "Map":
-      return commandsOf(path, node["command"], out)
-    case "Subcommands": {
-      commandsOf(path, node["parent"], out)
-      const parent = node["parent"] as Node
-      const name = parent._tag === "Standard" ? parent["name"] : (parent["command"]?.["name"] ?? "")
-      for (const child of node["children"] as ReadonlyArray<Node>) commandsOf(path === "" ? name : `${path} ${name}`, child, out)
-      return
-    }
-  }
-}
-
 const allOptions = async () => {
   const out: Array<OptionInfo> = []
-  for (const [, load] of commands) commandsOf("", ((await load()) as unknown as { descriptor: Node }).descriptor, out)
+  for (const { path, options } of await commandTree()) optionsOf(path.join(" "), options, Option.none(), out)
   return out
 }
 
