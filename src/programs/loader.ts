@@ -4,6 +4,8 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
+import * as Fs from "node:fs"
+import { fileURLToPath } from "node:url"
 import { loadLoaderConfig } from "../layers/loader/ConfigFile.js"
 import { withLoaderLogger } from "../layers/loader/LogFormat.js"
 import { runLoader } from "../layers/loader/Loader.js"
@@ -23,17 +25,31 @@ const command = Args.text({ name: "AGENT_COMMAND" }).pipe(
 )
 
 /**
- * Re-executes this process into the loader's lean idle phase (loaderIdle.ts) with the plan: same pid, stdio
+ * The idle image: dist/dd-agent-loader-idle.cjs above the bundle's chunks (scripts/build.mjs checks that this
+ * module is bundled there), or the source beside this file when the CLI runs from src/ (under tsx, whose hooks
+ * are in execArgv).
+ */
+const idleImage = (): string | undefined =>
+  [new URL("../dd-agent-loader-idle.cjs", import.meta.url), new URL("./loaderIdle.ts", import.meta.url)]
+    .map((u) => fileURLToPath(u))
+    .find((f) => Fs.existsSync(f))
+
+/**
+ * Re-executes this process into the loader's lean idle image (loaderIdle.ts) with the plan: same pid, stdio
  * and V8 flags, and none of the memory Effect and the command line took. Nothing is open yet that the new
- * image would need (the sockets are bound there). Returns only if the re-execution failed.
+ * image would need (the sockets are bound there). The command line follows, unused, for `ps`. Returns only if
+ * the re-execution failed.
  */
 const execIdle = (plan: IdlePlan) =>
   Effect.try({
-    try: () =>
-      process.execve!(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    try: () => {
+      const image = idleImage()
+      if (image === undefined) throw new Error("no idle image (dist/dd-agent-loader-idle.cjs: npm run build)")
+      process.execve!(process.execPath, [process.execPath, ...process.execArgv, image, ...process.argv.slice(2)], {
         ...process.env,
         [IDLE_PLAN_VARIABLE]: encodeIdlePlan(plan)
-      }),
+      })
+    },
     catch: (e) => (e instanceof Error ? e.message : String(e))
   }).pipe(
     Effect.catchAll((why) => Effect.logWarning(`Cannot re-execute into the idle phase (${why}), waiting in this process`))

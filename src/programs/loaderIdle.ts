@@ -4,7 +4,8 @@
  * arrives is Node and a few small modules, not Effect. Binds the receiver sockets, absorbs probes and waits
  * (idle/*); on real traffic starts the agent with them at once, then loads the supervision (loaderHandover.ts),
  * which also starts the agent directly when the sockets cannot be bound.
- * Imports no package: the build checks it (scripts/build.mjs).
+ * Built alone into dist/dd-agent-loader-idle.cjs, the image the loader re-executes into (loader.ts): CommonJS
+ * with no package and no shared chunk, which the build checks (scripts/build.mjs).
  */
 import { idleLog } from "../layers/loader/idle/IdleLog.js"
 import { classifierFor } from "../layers/loader/idle/IdleClassifier.js"
@@ -89,15 +90,20 @@ const idle = async (plan: IdlePlan, signals: SignalSource): Promise<AfterIdle | 
   }
 }
 
-const decoded = decodeIdlePlan(process.env[IDLE_PLAN_VARIABLE] ?? "")
-delete process.env[IDLE_PLAN_VARIABLE] // the agent must not inherit it
-if ("error" in decoded) {
-  process.stderr.write(`dd-agent loader: ${decoded.error}\n`)
-  process.exit(2)
+/** Decodes the plan, waits, then exits or hands over: the image's whole life. */
+const main = async (): Promise<void> => {
+  const decoded = decodeIdlePlan(process.env[IDLE_PLAN_VARIABLE] ?? "")
+  delete process.env[IDLE_PLAN_VARIABLE] // the agent must not inherit it
+  if ("error" in decoded) {
+    process.stderr.write(`dd-agent loader: ${decoded.error}\n`)
+    return process.exit(2)
+  }
+  const { plan } = decoded
+  const signals = processSignals()
+  const next = await idle(plan, signals)
+  if (typeof next === "number") return process.exit(next)
+  const { runAfterIdle } = await import("./loaderHandover.js")
+  runAfterIdle(plan, signals, next)
 }
-const { plan } = decoded
-const signals = processSignals()
-const next = await idle(plan, signals)
-if (typeof next === "number") process.exit(next)
-const { runAfterIdle } = await import("./loaderHandover.js")
-runAfterIdle(plan, signals, next)
+
+void main()

@@ -6,7 +6,6 @@
  * and only then loads the CLI, which loads the one command it runs.
  */
 import * as Module from "node:module"
-import { IDLE_PLAN_VARIABLE } from "../services/loader/IdlePlan.js"
 import { dataFlags, loaderFlags, reexecWith } from "./nodeFlags.js"
 import { printRenderedHelp } from "./renderedHelp.js"
 import { version } from "./version.js"
@@ -14,9 +13,6 @@ import { version } from "./version.js"
 const command = process.argv[2]
 if (process.argv.length === 3 && command === "--version") {
   process.stdout.write(`${version}\n`)
-} else if (command === "loader" && process.env[IDLE_PLAN_VARIABLE] !== undefined) {
-  // The loader read its configuration and re-executed itself to idle without Effect (loaderIdle.ts).
-  await import("./loaderIdle.js")
 } else if (printRenderedHelp(new URL("./help.json", import.meta.url), process.argv.slice(2))) {
   // answered from the help the build rendered next to this bundle
 } else {

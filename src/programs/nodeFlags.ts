@@ -16,9 +16,12 @@ export const dataFlags: ReadonlyArray<string> = ["--max-semi-space-size=8", "--h
 
 /**
  * The trace loader idles for as long as no traffic arrives: no background compiler or GC threads (each
- * holds its own malloc arena) and the smallest young generation.
+ * holds its own malloc arena), the smallest young generation, and no Maglev: Node's start-up normalises the
+ * script's path character by character, and with a path over ~40 characters (any installed package) that loop
+ * got Maglev-compiled, which faults in ~1.8 MiB of the compiler's code for the loader's whole life (README,
+ * "Trace loader"). Nothing the loader runs is hot enough to need it.
  */
-export const loaderFlags: ReadonlyArray<string> = ["--single-threaded", "--max-semi-space-size=1"]
+export const loaderFlags: ReadonlyArray<string> = ["--single-threaded", "--max-semi-space-size=1", "--no-maglev"]
 
 const flagName = (flag: string) => flag.split("=")[0]!.replaceAll("_", "-")
 

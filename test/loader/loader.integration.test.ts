@@ -3,6 +3,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as Net from "node:net"
 import { Effect } from "effect"
+import { loaderFlags } from "../../src/programs/nodeFlags.js"
 import { bodyOf, FAKE_AGENT, freePort, httpPost, portIsFree, probe, reportServer, spawnLoader, tmpDir } from "./helpers.js"
 
 /** A loader on a free TCP port, without a unix socket, with probe handling unless `args` say otherwise, once it polls. */
@@ -143,12 +144,16 @@ describe("dd-agent loader, end to end with a fake agent", () => {
       assert.isTrue(yield* portIsFree(port))
     }))
 
-  it.scopedLive("the loader waits in its re-executed idle phase (same pid); the agent does not inherit the plan", () =>
+  it.scopedLive("the loader waits in its re-executed idle image (same pid); the agent does not inherit the plan", () =>
     Effect.gen(function*() {
       const { port, loader } = yield* tcpLoader()
-      // /proc/PID/environ is the environment the process image was executed with.
+      // /proc/PID/environ and cmdline are those the process image was executed with.
       const environ = Fs.readFileSync(`/proc/${loader.pid}/environ`, "utf8").split("\0")
       assert.isTrue(environ.some((v) => v.startsWith("DD_LOADER_IDLE_PLAN=")), "re-executed with the idle plan")
+      // The idle image is its own bundle (no chunk of the CLI's), with the loader's V8 settings.
+      const cmdline = Fs.readFileSync(`/proc/${loader.pid}/cmdline`, "utf8").split("\0")
+      assert.include(cmdline, Path.resolve("dist/dd-agent-loader-idle.cjs"))
+      for (const flag of loaderFlags) assert.include(cmdline, flag)
       const response = yield* httpPost({ port }, "/v0.4/traces", "x")
       const ready = yield* loader.nextLine
       assert.strictEqual(bodyOf(response), `agent ${ready["pid"]} POST /v0.4/traces x`)
