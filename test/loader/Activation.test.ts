@@ -1,6 +1,6 @@
 /** The in-process wait (the idle driver run as an Effect) over fake sockets and a fake classifier. */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Metric, Queue } from "effect"
+import { Deferred, Effect, Fiber, Logger, LogLevel, Metric, Queue } from "effect"
 import { waitForActivation } from "../../src/layers/loader/Activation.js"
 import * as Metrics from "../../src/services/loader/Metrics.js"
 import { Classification } from "../../src/services/loader/Policy.js"
@@ -60,5 +60,30 @@ describe("in-process wait", () => {
       assert.deepStrictEqual(t.dropped, [1])
       assert.strictEqual((yield* Metric.value(Metrics.probesAbsorbed)).count - absorbed, 1)
       assert.strictEqual((yield* Metric.value(byData)).count - activations, 1)
+    }))
+
+  it.live("the driver's debug lines reach Effect's logger in order, all of them by the time the wait returns", () =>
+    Effect.gen(function*() {
+      const logged: Array<string> = []
+      const t = yield* setup
+      const fiber = yield* Effect.fork(
+        t.wait.pipe(
+          Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => {
+            logged.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+          }))),
+          Logger.withMinimumLogLevel(LogLevel.Debug)
+        )
+      )
+      t.arrive(conn(1))
+      yield* Deferred.await(t.watched)
+      t.verdict(1, Classification.Closed())
+      t.arrive(conn(2))
+      t.verdict(2, Classification.Data({ bytes: 3 }))
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(logged, [
+        "DEBUG Accepted connection on tcp listener: 101",
+        "DEBUG TCP client closed connection, closing file descriptor 101",
+        "DEBUG Accepted connection on tcp listener: 102"
+      ])
     }))
 })

@@ -3,9 +3,10 @@
  * driver (idle/IdleWait.ts) over held sockets, fed the loader's signals. Interrupting it stops every
  * watch, hold timer and the classifier; the sockets belong to the caller (Listeners.ts).
  */
-import { Effect, Metric, Queue, Runtime } from "effect"
+import { Effect, LogLevel, Metric, Queue } from "effect"
 import * as Metrics from "../../services/loader/Metrics.js"
 import type { PolicyConfig } from "../../services/loader/Policy.js"
+import { callbackLog } from "./CallbackLog.js"
 import type { IdleClassifier } from "./idle/IdleClassifier.js"
 import type { Holder } from "./idle/IdleListeners.js"
 import { type ActivationResult, waitIdle } from "./idle/IdleWait.js"
@@ -22,7 +23,7 @@ export interface ActivationOptions {
 
 export const waitForActivation = (options: ActivationOptions): Effect.Effect<ActivationResult> =>
   Effect.gen(function*() {
-    const runSync = Runtime.runSync(yield* Effect.runtime<never>())
+    const log = yield* callbackLog
     const wait = yield* Effect.acquireRelease(
       Effect.sync(() =>
         waitIdle({
@@ -30,7 +31,7 @@ export const waitForActivation = (options: ActivationOptions): Effect.Effect<Act
           classifier: options.classifier,
           policy: options.policy,
           holdTimeoutMs: options.holdTimeoutMs,
-          debug: (line) => runSync(Effect.logDebug(line))
+          debug: log(LogLevel.Debug)
         })
       ),
       (wait) => Effect.sync(wait.stop)
