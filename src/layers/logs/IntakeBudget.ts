@@ -11,7 +11,9 @@
  *   each other.
  * - Everything is given back when the logs are written or the batch is dropped.
  *
- * So the total passes the budget by at most what one batch rebuilds between two checks.
+ * So the total passes the budget by at most what one batch adds between two checks: the logs it rebuilds in one
+ * slice, and up to `readAheadBytes` (512 KiB, plus one 64 KiB chunk) of payload read ahead, which a field spanning
+ * chunks may gather in that time (`BatchWork.gatheredBytes`).
  */
 import { Deferred, Effect, FiberId, SubscriptionRef } from "effect"
 import { nextAdmission } from "../../services/logs/IntakeAdmission.js"
