@@ -9,7 +9,6 @@
  * acknowledge the batches it has decoded, ends it with UNAVAILABLE, then shuts the server down.
  */
 import * as grpc from "@grpc/grpc-js"
-import { NodeStream } from "@effect/platform-node"
 import {
   Clock,
   Context,
@@ -22,7 +21,6 @@ import {
   FiberSet,
   Layer,
   Metric,
-  Option,
   Queue,
   Redacted,
   Ref,
@@ -40,6 +38,7 @@ import {
   type IntakeLimits,
   IntakeStream
 } from "../../services/logs/IntakeStream.js"
+import { makeCallReader } from "./CallReader.js"
 import { yieldToEventLoop } from "./eventLoop.js"
 import { type IntakeMemory, makeIntakeBudget } from "./IntakeBudget.js"
 import { openPayloadInflater, type PayloadInflater } from "./PayloadInflater.js"
@@ -157,6 +156,10 @@ export const makeIntakeServer = (options: IntakeOptions) =>
     ) =>
       Effect.gen(function*() {
         const stream = new IntakeStream(streamId, encoding, limits, budget)
+        const reader = yield* makeCallReader<StatefulBatchMessage, PayloadError>(
+          call,
+          (cause) => new PayloadError({ reason: "Malformed", message: `stream read failed: ${String(cause)}`, cause })
+        )
         // Bounded: a client that outruns delayed acks is slowed down (reading waits) instead of growing it.
         const outgoing = yield* Queue.bounded<Outgoing>(4096)
         // One decoded batch waits while the previous one is written.
@@ -343,22 +346,20 @@ export const makeIntakeServer = (options: IntakeOptions) =>
             return !decision.reset
           })
 
-        const batches = NodeStream.fromReadable<PayloadError, StatefulBatchMessage>(
-          () => call,
-          (cause) => new PayloadError({ reason: "Malformed", message: `stream read failed: ${String(cause)}`, cause }),
-          { closeOnDone: false }
-        )
-        const result = yield* batches.pipe(
-          Stream.mapEffect(decodeBatch),
-          Stream.takeUntil((keepGoing) => !keepGoing),
-          Stream.interruptWhen(Deferred.await(writerStopped)),
-          Stream.runLast,
-          Effect.either
-        )
-        if (!(yield* Deferred.isDone(writerStopped))) {
+        /** Reads and decodes batches until the client half-closes (true) or a batch ends the stream (false). */
+        const readAll = Effect.gen(function*() {
+          while (true) {
+            const batch = yield* reader.next
+            if (batch === undefined) return true
+            if (!(yield* decodeBatch(batch))) return false
+          }
+        })
+        // A writer that stops early stops the reading wherever it is.
+        const result = yield* Effect.raceFirst(Effect.either(readAll), Effect.as(Deferred.await(writerStopped), undefined))
+        if (result !== undefined && !(yield* Deferred.isDone(writerStopped))) {
           if (result._tag === "Left") {
             yield* Queue.offer(pending, { _tag: "End", status: status(grpc.status.CANCELLED, result.left.message) })
-          } else if (Option.getOrElse(result.right, () => true)) {
+          } else if (result.right) {
             // Client half-closed after its last batch: end with OK once every batch is written and acked.
             yield* Queue.offer(pending, { _tag: "End", status: undefined })
           }
