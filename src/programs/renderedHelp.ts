@@ -22,7 +22,7 @@ export const printRenderedHelp = (table: URL, args: ReadonlyArray<string>): bool
   try {
     texts = JSON.parse(readFileSync(table, "utf8"))
   } catch {
-    return false // not built: the full path renders it
+    return false // not built (the sources run through tsx) or unreadable: the full path renders the help itself
   }
   if (!Object.hasOwn(texts, path)) return false
   const text = texts[path]!
