@@ -104,6 +104,18 @@ describe("content encoding", () => {
     )
     expect(uncompressedBytes).toBeGreaterThan(data.length)
   })
+
+  it("a payload owns its bytes in every encoding: encoding the next batch (same reused buffer) leaves it intact", () => {
+    const batch = (text: string): Array<Datum> =>
+      Array.from({ length: 20 }, (_, i) => ({ _tag: "Log", timestamp: i, content: { _tag: "Raw", raw: `${text} ${i}` }, tags: undefined, uuid: undefined, status: undefined }))
+    for (const encoding of ["identity", "zstd", "gzip"] as const) {
+      const first = encodeBatchData(batch("first"), encoding)
+      const copy = Buffer.from(first.data)
+      encodeBatchData(batch("second batch, other bytes"), encoding)
+      expect(Buffer.from(first.data).equals(copy)).toBe(true)
+      expect(decodeBatchData(first.data, encoding)).toEqual(decodeDatumSequence(encodeDatumSequence(batch("first"))))
+    }
+  })
 })
 
 describe("direct DatumSequence encoder", () => {

@@ -5,7 +5,7 @@ import { compress, type ContentEncoding, decompress, defaultMaxPayloadBytes } fr
 import type { Datum } from "./Datum.js"
 import type { DecodedDatum } from "./DecodedDatum.js"
 import { decodeDatumSequence } from "./DatumReader.js"
-import { encodeDatumSequence } from "./DatumWire.js"
+import { withDatumSequence } from "./DatumWire.js"
 import { PayloadError } from "./errors.js"
 
 export interface EncodedBatchData {
@@ -19,10 +19,12 @@ export const encodeBatchData = (
   datums: ReadonlyArray<Datum>,
   encoding: ContentEncoding,
   level = 1
-): EncodedBatchData => {
-  const raw = encodeDatumSequence(datums)
-  return { data: compress(raw, encoding, level), uncompressedBytes: raw.length }
-}
+): EncodedBatchData =>
+  withDatumSequence(datums, (raw) => {
+    // A compressor reads the serialized bytes in place and returns its own; identity must keep a copy of them.
+    const data = compress(raw, encoding, level)
+    return { data: data === raw ? Buffer.from(raw) : data, uncompressedBytes: raw.length }
+  })
 
 export const decodeBatchData = (
   data: Uint8Array,

@@ -178,17 +178,26 @@ const writeDatum = (w: $protobuf.Writer, d: Datum) => {
   }
 }
 
-/** Serializes datums as a `DatumSequence` (uncompressed), writing the wire format directly. */
-export const encodeDatumSequence = (datums: ReadonlyArray<Datum>): Uint8Array => {
+/** Serializes datums as a `DatumSequence` (uncompressed), writing the wire format directly; the caller owns the bytes. */
+export const encodeDatumSequence = (datums: ReadonlyArray<Datum>): Uint8Array => withDatumSequence(datums, (bytes) => Buffer.from(bytes))
+
+/**
+ * Serializes datums as a `DatumSequence` into a reused buffer and returns what `use` makes of the bytes, which
+ * are valid only during the call (the next batch overwrites them). A compressor reads them in place: copying
+ * a 1000-line batch's ~180 KB out first (a fresh allocation each time) took encode + zstd-1 from 0.62 to 0.93 ms.
+ */
+export const withDatumSequence = <A>(datums: ReadonlyArray<Datum>, use: (bytes: Uint8Array) => A): A => {
   const out = new SequenceWriter(scratch)
   for (let i = 0; i < datums.length; i++) {
     const d = datums[i]!
     if (!(d._tag === "Log" && out.rawLog(d))) out.generic(d)
   }
-  const bytes = Buffer.from(out.written)
-  // Keep the scratch for the next batch unless one outsized batch grew it.
-  scratch = out.buffer.length <= scratchKeepBytes ? out.buffer : Buffer.allocUnsafe(scratchBytes)
-  return bytes
+  try {
+    return use(out.written)
+  } finally {
+    // Keep the scratch for the next batch unless one outsized batch grew it.
+    scratch = out.buffer.length <= scratchKeepBytes ? out.buffer : Buffer.allocUnsafe(scratchBytes)
+  }
 }
 
 // The raw-log fast path. A CPU profile of `logs send` put protobufjs's writer at a sixth of the sender's time:
