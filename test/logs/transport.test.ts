@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted, TestServices } from "effect"
+import { datadog } from "../../src/generated/stateful_encoding.js"
 import { channelOptions, makeGrpcStreamTransport, requestMetadata } from "../../src/layers/logs/GrpcStreamTransport.js"
+import { serializeBatch } from "../../src/layers/logs/grpcDefinition.js"
 
 const options = { host: "intake.example", port: 443, apiKey: Redacted.make("s3cr3t"), insecure: false, encoding: "zstd" as const }
 
@@ -31,4 +33,21 @@ describe("GrpcStreamTransport settings", () => {
       assert.strictEqual(failure.code, 14)
       assert.include(failure.details, "connect to 127.0.0.1:1")
     }))
+})
+
+describe("StatefulBatch serialization", () => {
+  it("writes the bytes the generated encoder writes, for every varint width of the id and the length", () => {
+    const pb = datadog.intake.stateful
+    for (const batchId of [0, 1, 127, 128, 16_383, 16_384, 2 ** 21, 2 ** 28, 2 ** 32 - 1]) {
+      for (const length of [0, 1, 127, 128, 16_384, 200_000]) {
+        const data = Uint8Array.from({ length }, (_, i) => (i * 31 + batchId) & 0xff)
+        const expected = Buffer.from(pb.StatefulBatch.encode({ batchId, data }).finish())
+        const bytes = serializeBatch({ batchId, data })
+        assert.isTrue(bytes.equals(expected), `batchId ${batchId}, ${length} bytes`)
+        const back = pb.StatefulBatch.decode(bytes)
+        assert.strictEqual(back.batchId ?? 0, batchId)
+        assert.isTrue(Buffer.from(back.data ?? []).equals(Buffer.from(data)))
+      }
+    }
+  })
 })

@@ -24,9 +24,35 @@ export const logsStreamPath = "/datadog.intake.stateful.StatefulLogsService/Logs
 
 export const batchStatusOk = pb.BatchStatus.Status.OK
 
-const serializeBatch = (m: StatefulBatchMessage): Buffer => {
-  const bytes = pb.StatefulBatch.encode({ batchId: m.batchId, data: m.data }).finish()
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+/** Bytes of `v` (a uint32) as a varint. */
+const varintBytes = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5)
+
+/**
+ * A `StatefulBatch` written straight into one buffer of its exact size: batch_id (field 1, varint) then data
+ * (field 2, length-delimited), each omitted when it is the proto3 default, as the generated encoder does.
+ * protobufjs's writer copied every payload twice (into its growing buffer, then into the finished one)
+ * before grpc-js copies it once more to frame it.
+ */
+export const serializeBatch = (m: StatefulBatchMessage): Buffer => {
+  const batchId = m.batchId >>> 0 // a uint32 field, as the generated encoder writes it
+  const data = m.data
+  const size = (batchId === 0 ? 0 : 1 + varintBytes(batchId)) + (data.length === 0 ? 0 : 1 + varintBytes(data.length) + data.length)
+  const out = Buffer.allocUnsafe(size)
+  let pos = 0
+  const varint = (v: number) => {
+    for (; v >= 0x80; v >>>= 7) out[pos++] = (v & 0x7f) | 0x80
+    out[pos++] = v
+  }
+  if (batchId !== 0) {
+    out[pos++] = 0x08
+    varint(batchId)
+  }
+  if (data.length !== 0) {
+    out[pos++] = 0x12
+    varint(data.length)
+    out.set(data, pos)
+  }
+  return out
 }
 
 const deserializeBatch = (b: Buffer): StatefulBatchMessage => {
