@@ -4,13 +4,13 @@
  * is kept on stderr.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Clock, Config, Console, Data, Effect, Exit, Fiber, Option, Redacted, Schedule } from "effect"
+import { Clock, Config, Console, Data, Effect, Exit, Fiber, Option, Redacted, Schedule, Sink, Stream } from "effect"
 import * as Zlib from "node:zlib"
 import { readFileLines, readStreamLines } from "../layers/inputs/LineReader.js"
 import { layerSenderGrpc } from "../layers/logs/SenderLive.js"
 import type { SplitLine } from "../services/inputs/LineSplitter.js"
 import type { LogMessage } from "../services/logs/LogMessage.js"
-import { LogsSender, type LogsSenderService, type SendReport } from "../services/logs/Sender.js"
+import { LogsSender, type LogsSenderService, type SenderStatus, type SendReport } from "../services/logs/Sender.js"
 import { decodeSenderConfig } from "../services/logs/SenderConfig.js"
 import { readTlsFiles } from "../layers/logs/TlsFiles.js"
 import { parseHostPort, UsageError } from "./hostPort.js"
@@ -78,9 +78,8 @@ const shipInput = (
   )
 }
 
-const progressLine = (sender: LogsSenderService, counters: Counters) =>
-  Effect.gen(function*() {
-    const st = yield* sender.status
+const progressLine = (st: SenderStatus, counters: Counters) =>
+  Effect.sync(() => {
     let acked = 0
     let wire = 0
     for (const w of st) {
@@ -90,6 +89,26 @@ const progressLine = (sender: LogsSenderService, counters: Counters) =>
     const states = st.map((w) => w.phase).join(",")
     process.stderr.write(`\rread ${counters.linesRead}  acked ${acked}  ${(wire / 1e6).toFixed(1)} MB on the wire  stream ${states}   `)
   })
+
+/** The progress line, redrawn at most every 500 ms while the sender's status changes (a terminal's refresh). */
+const showProgress = (sender: LogsSenderService, counters: Counters) =>
+  sender.changes.pipe(
+    Stream.aggregateWithin(Sink.last(), Schedule.spaced("500 millis")),
+    Stream.filterMap((latest) => latest),
+    Stream.runForEach((st) => progressLine(st, counters))
+  )
+
+/**
+ * Shuts the sender down once a worker has given up (e.g. the key was refused), which stops the input instead of
+ * leaving it blocked on a sender that no longer takes logs.
+ */
+export const shutdownOnFailure = (sender: LogsSenderService): Effect.Effect<void> =>
+  sender.changes.pipe(
+    Stream.filter((st) => st.some((w) => w.phase === "failed")),
+    Stream.runHead,
+    Effect.zipRight(sender.shutdown),
+    Effect.asVoid
+  )
 
 const summary = (report: SendReport, counters: Counters) => ({
   linesRead: counters.linesRead,
@@ -147,15 +166,9 @@ export const logsSendCommand = Command.make(
         )
         const tty = process.stderr.isTTY === true
         const progress = tty
-          ? yield* progressLine(sender, counters).pipe(Effect.repeat(Schedule.spaced("500 millis")), Effect.interruptible, Effect.forkScoped)
+          ? yield* showProgress(sender, counters).pipe(Effect.interruptible, Effect.forkScoped)
           : undefined
-        // A worker that gave up (e.g. the key was refused) stops the input instead of blocking it forever.
-        yield* sender.status.pipe(
-          Effect.repeat({ schedule: Schedule.spaced("250 millis"), until: (st) => st.some((w) => w.phase === "failed") }),
-          Effect.zipRight(sender.shutdown),
-          Effect.interruptible,
-          Effect.forkScoped
-        )
+        yield* shutdownOnFailure(sender).pipe(Effect.interruptible, Effect.forkScoped)
         const inputs = args.files.length === 0 ? [undefined] : args.files
         for (const input of inputs) {
           if (!(yield* shipInput(input, sender, template, counters))) break
@@ -163,7 +176,7 @@ export const logsSendCommand = Command.make(
         const report = yield* sender.shutdown
         if (progress !== undefined) {
           yield* Fiber.interrupt(progress)
-          yield* progressLine(sender, counters)
+          yield* Effect.flatMap(sender.status, (st) => progressLine(st, counters))
           process.stderr.write("\n")
         }
         return report

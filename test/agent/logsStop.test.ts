@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { Clock, Effect, Either, Exit, Fiber, Layer, Queue, Redacted, Ref, Scope, TestClock } from "effect"
+import { Clock, Effect, Either, Exit, Fiber, Layer, Queue, Redacted, Scope, Stream, SubscriptionRef, TestClock } from "effect"
 import { AgentComponents } from "../../src/layers/agent/AgentComponents.js"
 import * as LogsComponent from "../../src/layers/agent/LogsComponent.js"
 import { layerRegistryStore } from "../../src/layers/inputs/RegistryStore.js"
@@ -10,7 +10,7 @@ import { decodeAgentConfig } from "../../src/services/config/decodeConfig.js"
 import { resolveSettings } from "../../src/services/config/AgentSettings.js"
 import type { SourcePosition } from "../../src/services/logs/LogMessage.js"
 import { LogsSender, type SendReport, summarize } from "../../src/services/logs/Sender.js"
-import type { WorkerStatus } from "../../src/services/logs/StreamWorker.js"
+import { workerStatus } from "../logs/helpers.js"
 
 /** Shutdown timeout 10 s; no inputs (the sender's shutdown is what the test controls). */
 const settings = (registry: string) => {
@@ -23,48 +23,37 @@ const settings = (registry: string) => {
   return resolveSettings(config.right)
 }
 
-const workerStatus = (acked: number): WorkerStatus => ({
-  worker: 0,
-  phase: "idle" as WorkerStatus["phase"],
-  streamId: 1,
-  stopping: true,
-  logsAccepted: 100,
-  logsAcked: acked,
-  logsRejected: 0,
-  batchesSent: 0,
-  batchesAcked: 0,
-  bytesOnWire: 0,
-  heldChunks: 0,
-  inflightPayloads: 0,
-  inflightBytes: 0,
-  dictionaryEntries: 0,
-  retransmittedBatches: 0,
-  rotations: 0,
-  problem: undefined,
-  problemAt: undefined,
-  lastRejection: undefined
-})
 
 const report = (acked: number, unacked: number): SendReport =>
   summarize([{ acked, unacked, rejected: 0, reason: unacked === 0 ? "drained" : "deadline" } as SendReport["workers"][number]])
 
 /**
  * Runs the logs component over a sender whose shutdown acknowledges one log per second for `ackSeconds`
- * seconds (then finishes), or never finishes when `stall`; stops it and returns the recorded outcome.
+ * seconds (then finishes), or never finishes when `stall`; stops it, lets `during` act while it stops (given the
+ * acknowledged count), then advances the clock a second at a time until the stop is done, and returns the
+ * recorded outcome and when the stop ended.
  */
-const stopWith = (sender: { readonly ackSeconds: number; readonly stall: boolean }) =>
+const stopWith = (
+  sender: { readonly ackSeconds: number; readonly stall: boolean },
+  during: (acked: SubscriptionRef.SubscriptionRef<number>) => Effect.Effect<void> = () => Effect.void
+) =>
   Effect.gen(function*() {
     const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "logs-stop-"))
-    const acked = yield* Ref.make(0)
+    const acked = yield* SubscriptionRef.make(0)
     const acknowledged = yield* Queue.bounded<SourcePosition>(16)
     const fake = LogsSender.of({
       send: () => Effect.void,
       acknowledged,
       shutdown: sender.stall
         ? Effect.never
-        : Effect.sleep("1 second").pipe(Effect.zipRight(Ref.update(acked, (n) => n + 1)), Effect.repeatN(sender.ackSeconds - 1), Effect.zipRight(Effect.map(Ref.get(acked), (n) => report(n, 0)))),
-      abort: Effect.map(Ref.get(acked), (n) => report(n, 100 - n)),
-      status: Effect.map(Ref.get(acked), (n) => [workerStatus(n)])
+        : Effect.sleep("1 second").pipe(
+          Effect.zipRight(SubscriptionRef.update(acked, (n) => n + 1)),
+          Effect.repeatN(sender.ackSeconds - 1),
+          Effect.zipRight(Effect.map(SubscriptionRef.get(acked), (n) => report(n, 0)))
+        ),
+      abort: Effect.map(SubscriptionRef.get(acked), (n) => report(n, 100 - n)),
+      status: Effect.map(SubscriptionRef.get(acked), (n) => [workerStatus({ logsAcked: n })]),
+      changes: Stream.map(acked.changes, (n) => [workerStatus({ logsAcked: n })])
     })
     const components = yield* AgentComponents.make
     const endpoint = Layer.succeed(LogsComponent.LogsEndpoint, { host: "127.0.0.1", port: 1, apiKey: Redacted.make("k"), insecure: true, embedded: undefined })
@@ -77,6 +66,7 @@ const stopWith = (sender: { readonly ackSeconds: number; readonly stall: boolean
       scope
     )
     const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+    yield* during(acked)
     for (let s = 0; s < 60 && closing.unsafePoll() === null; s++) yield* TestClock.adjust("1 second")
     yield* Fiber.join(closing)
     const stoppedAfterMs = yield* Clock.currentTimeMillis
@@ -97,9 +87,21 @@ describe("logs component stop", () => {
     Effect.gen(function*() {
       const { outcome, stoppedAfterMs } = yield* stopWith({ ackSeconds: 0, stall: true })
       assert.strictEqual(outcome?.complete, false)
-      // The shutdown timeout (10 s) plus the stop's slack (5 s), checked every 1.5 s.
-      assert.isAtLeast(stoppedAfterMs, 15_000)
-      assert.isAtMost(stoppedAfterMs, 17_000)
+      // The shutdown timeout (10 s) plus the stop's slack (5 s) after the stop began.
+      assert.strictEqual(stoppedAfterMs, 15_000)
       assert.strictEqual((outcome?.summary as SendReport).unacked, 100)
+    }))
+
+  it.scoped("an acknowledgement restarts the stop's quiet deadline when it happens, not at a later check", () =>
+    Effect.gen(function*() {
+      // Quiet for 14 s, one acknowledgement at 14 s (no clock advance to see it), then quiet: cut 15 s after it.
+      const { outcome, stoppedAfterMs } = yield* stopWith({ ackSeconds: 0, stall: true }, (acked) =>
+        Effect.gen(function*() {
+          yield* TestClock.adjust("14 seconds")
+          yield* SubscriptionRef.update(acked, (n) => n + 1)
+        }))
+      assert.strictEqual(outcome?.complete, false)
+      assert.strictEqual(stoppedAfterMs, 29_000)
+      assert.strictEqual((outcome?.summary as SendReport).acked, 1)
     }))
 })

@@ -1,5 +1,6 @@
 /** Shared fixtures of the sender tests. */
 import type { LogMessage } from "../../src/services/logs/LogMessage.js"
+import type { WorkerStatus } from "../../src/services/logs/StreamWorker.js"
 import { decodeSenderConfig, type SenderConfig, type SenderConfigInput } from "../../src/services/logs/SenderConfig.js"
 import { Either } from "effect"
 
@@ -24,3 +25,27 @@ export const makeLogs = (n: number, from = 0): Array<LogMessage> => {
   }
   return out
 }
+
+/** A worker's status for fake senders: worker 0, idle and stopping, 100 logs accepted, none settled, unless `over` says. */
+export const workerStatus = (over: Partial<WorkerStatus> = {}): WorkerStatus => ({
+  worker: 0,
+  phase: "idle",
+  streamId: 1,
+  stopping: true,
+  logsAccepted: 100,
+  logsAcked: 0,
+  logsRejected: 0,
+  batchesSent: 0,
+  batchesAcked: 0,
+  bytesOnWire: 0,
+  heldChunks: 0,
+  inflightPayloads: 0,
+  inflightBytes: 0,
+  dictionaryEntries: 0,
+  retransmittedBatches: 0,
+  rotations: 0,
+  problem: undefined,
+  problemAt: undefined,
+  lastRejection: undefined,
+  ...over
+})

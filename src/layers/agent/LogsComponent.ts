@@ -8,11 +8,11 @@
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { Clock, Context, Data, Deferred, Duration, Effect, FiberSet, Layer, Queue, Redacted, Ref } from "effect"
+import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, Queue, Redacted, Ref, Stream } from "effect"
 import type { AgentSettings } from "../../services/config/AgentSettings.js"
 import type { InputLine, LineSink } from "../../services/inputs/InputLine.js"
 import type { LogMessage } from "../../services/logs/LogMessage.js"
-import { LogsSender, type SendReport } from "../../services/logs/Sender.js"
+import { LogsSender, type SenderStatus, type SendReport } from "../../services/logs/Sender.js"
 import { decodeSenderConfig } from "../../services/logs/SenderConfig.js"
 import { SenderConfigError } from "../../services/logs/errors.js"
 import type { WorkerStatus } from "../../services/logs/StreamWorker.js"
@@ -108,25 +108,14 @@ const layerSender = (settings: AgentSettings) =>
 const stopSlackMs = 5_000
 
 /** Acknowledged and rejected logs so far, over every worker: the stop's progress. */
-const progressOf = (sender: LogsSender["Type"]) =>
-  Effect.map(sender.status, (workers) => workers.reduce((n, w) => n + w.logsAcked + w.logsRejected + w.batchesAcked, 0))
+const progressOf = (workers: SenderStatus) => workers.reduce((n, w) => n + w.logsAcked + w.logsRejected + w.batchesAcked, 0)
 
-/** Completes once `progress` has not changed for `limit` (checked ten times per limit, on the Clock). */
-const untilNoProgress = (progress: Effect.Effect<number>, limit: Duration.Duration) =>
-  Effect.gen(function*() {
-    const tick = Duration.millis(Math.max(1, Duration.toMillis(limit) / 10))
-    let last = yield* progress
-    let since = yield* Clock.currentTimeMillis
-    for (;;) {
-      yield* Effect.sleep(tick)
-      const now = yield* Clock.currentTimeMillis
-      const p = yield* progress
-      if (p !== last) {
-        last = p
-        since = now
-      } else if (now - since >= Duration.toMillis(limit)) return
-    }
-  })
+/**
+ * Completes once the sender's progress has not changed for `limit`: each change restarts the wait. Interruptible
+ * (the timeout cuts a wait for the next change), also in a finalizer.
+ */
+const untilNoProgress = (sender: LogsSender["Type"], limit: Duration.Duration) =>
+  sender.changes.pipe(Stream.map(progressOf), Stream.changes, Stream.timeout(limit), Stream.runDrain, Effect.interruptible)
 
 const make = (settings: AgentSettings) =>
   Effect.gen(function*() {
@@ -226,7 +215,7 @@ const make = (settings: AgentSettings) =>
     yield* Effect.addFinalizer(() =>
       Effect.raceFirst(
         stop.pipe(Effect.interruptible, Effect.as(true)),
-        untilNoProgress(progressOf(sender), quietLimit).pipe(Effect.as(false))
+        untilNoProgress(sender, quietLimit).pipe(Effect.as(false))
       ).pipe(
         Effect.flatMap((done) =>
           done ? Effect.void : Effect.gen(function*() {

@@ -2,7 +2,7 @@
  * The logs sender: N stream workers sharing one transport (one gRPC channel per endpoint), fed round-robin
  * one chunk at a time. Shutdown stops every worker in parallel and sums their exact reports.
  */
-import { Context, Effect, Queue, type Scope } from "effect"
+import { Context, Effect, Queue, type Scope, Stream } from "effect"
 import type { LogMessage, SourcePosition } from "./LogMessage.js"
 import type { SenderConfig } from "./SenderConfig.js"
 import type { SenderStopped } from "./errors.js"
@@ -36,8 +36,13 @@ export interface LogsSenderService {
   readonly shutdown: Effect.Effect<SendReport>
   /** Stops at once (e.g. on a signal), cancelling the streams; unacknowledged logs are reported as such. */
   readonly abort: Effect.Effect<SendReport>
-  readonly status: Effect.Effect<ReadonlyArray<WorkerStatus>>
+  readonly status: Effect.Effect<SenderStatus>
+  /** The status now and after every change of a worker's: wait on it for a condition instead of polling. */
+  readonly changes: Stream.Stream<SenderStatus>
 }
+
+/** Each worker's status, in worker order. */
+export type SenderStatus = ReadonlyArray<WorkerStatus>
 
 export class LogsSender extends Context.Tag("dd-agent-effect/LogsSender")<LogsSender, LogsSenderService>() {}
 
@@ -78,5 +83,6 @@ export const makeSender = (config: SenderConfig): Effect.Effect<LogsSenderServic
       summarize
     )
     const status = Effect.forEach(workers, (w) => w.status)
-    return { send, acknowledged, shutdown, abort, status } satisfies LogsSenderService
+    const changes: Stream.Stream<SenderStatus> = Stream.zipLatestAll(...workers.map((w) => w.changes))
+    return { send, acknowledged, shutdown, abort, status, changes } satisfies LogsSenderService
   })

@@ -7,7 +7,7 @@
 
 // The sender.
 /** The logs sender service, its report and a constructor over a `StreamTransport`. */
-export { type LogsSenderService, LogsSender, makeSender, type SendReport } from "./Sender.js"
+export { type LogsSenderService, LogsSender, makeSender, type SenderStatus, type SendReport } from "./Sender.js"
 /** Sender settings: the Schema, its decoder and the defaults. */
 export { decodeSenderConfig, defaultSenderConfig, type SenderConfig, type SenderConfigInput, SenderConfigSchema } from "./SenderConfig.js"
 /** A log as offered to the sender, with the input position acknowledged back once it is delivered. */
