@@ -2,13 +2,14 @@
 // code). Entry points in ESM, split into shared chunks so that a process loads only what it runs:
 // - dist/dd-agent.mjs, the CLI: each command is a chunk loaded when that command runs (src/programs/cli.ts);
 // - dist/dd-agent-loader.mjs, the trace loader alone;
-// - dist/dd-agent-loader-handover.mjs, what the loader loads once traffic arrives.
+// - dist/dd-agent-loader-handover.mjs, what the loader loads once traffic arrives;
+// - the help renderer, run and removed at the end (scripts/build-help.mjs).
 // And the loader's idle image, dist/dd-agent-loader-idle.cjs, built alone (see below).
 import { build } from "esbuild"
 import { rmSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { buildHelp } from "./build-help.mjs"
+import { buildHelp, HELP_RENDERER } from "./build-help.mjs"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const outdir = join(root, "dist")
@@ -20,7 +21,8 @@ const result = await build({
   entryPoints: {
     "dd-agent": join(root, "src/programs/main.ts"),
     "dd-agent-loader": join(root, "src/programs/loaderMain.ts"),
-    "dd-agent-loader-handover": join(root, "src/programs/loaderHandover.ts")
+    "dd-agent-loader-handover": join(root, "src/programs/loaderHandover.ts"),
+    [HELP_RENDERER]: join(root, "src/programs/helpTexts.ts")
   },
   outdir,
   entryNames: "[name]",
@@ -70,5 +72,5 @@ const packages = Object.keys(idle.metafile.inputs).filter((i) => i.includes("nod
 if (packages.length > 0) throw new Error(`build: the loader's idle image holds packages: ${packages.slice(0, 5).join(", ")}`)
 const foreign = idleOut.imports.filter((i) => !(i.path.startsWith("node:") || (i.path === HANDOVER && i.kind === "dynamic-import")))
 if (foreign.length > 0) throw new Error(`build: the loader's idle image imports ${foreign.map((i) => i.path).join(", ")}`)
-await buildHelp(root, outdir, banner)
+await buildHelp(outdir)
 console.log("built dist/dd-agent.mjs, dist/dd-agent-loader.mjs, dist/dd-agent-loader-idle.cjs, dist/help.json")
