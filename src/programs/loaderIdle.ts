@@ -1,6 +1,6 @@
 /**
- * The loader's idle phase, run when DD_LOADER_IDLE_PLAN is set: the loader read and decoded its configuration
- * (loader.ts), then re-executed itself here with the plan, so that what stays in memory while no traffic
+ * The loader's idle phase: the loader read and decoded its configuration (loader.ts), then re-executed the
+ * process into this image with the plan in DD_LOADER_IDLE_PLAN, so that what stays in memory while no traffic
  * arrives is Node and a few small modules, not Effect. Binds the receiver sockets, absorbs probes and waits
  * (idle/*); on real traffic starts the agent with them at once, then loads the supervision (loaderHandover.ts),
  * which also starts the agent directly when the sockets cannot be bound.

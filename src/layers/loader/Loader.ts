@@ -36,8 +36,8 @@ export interface LoaderOptions {
   /** Observes the agent once started (tests, status). */
   readonly onAgentStarted?: (pid: number) => Effect.Effect<void>
   /**
-   * Waits elsewhere: the CLI re-executes itself into its lean idle phase (src/programs/loaderIdle.ts) with the
-   * plan. Returns only when it could not; the wait then runs here.
+   * Waits elsewhere: the CLI re-executes the process into its lean idle image (src/programs/loaderIdle.ts,
+   * built as dist/dd-agent-loader-idle.cjs) with the plan. Returns only when it could not; the wait then runs here.
    */
   readonly idle?: (plan: IdlePlan) => Effect.Effect<void>
 }
