@@ -4,12 +4,14 @@ import { decodeBatchData } from "../../src/services/logs/BatchCodec.js"
 import { Batcher } from "../../src/services/logs/Batcher.js"
 import { Dictionary } from "../../src/services/logs/Dictionary.js"
 import { LogRejected, PayloadError } from "../../src/services/logs/errors.js"
-import { heldBytes, InflightTracker } from "../../src/services/logs/InflightTracker.js"
+import { defaultInflightLimits, heldBytes, InflightTracker } from "../../src/services/logs/InflightTracker.js"
 import type { LogMessage } from "../../src/services/logs/LogMessage.js"
 import type { Payload } from "../../src/services/logs/Payload.js"
 import { releaseRefs } from "../../src/services/logs/StateRef.js"
+import { defaultMachineConfig } from "../../src/services/logs/StreamWorkerMachine.js"
 import { type ReconstructedLog, StreamDecoder } from "../../src/services/logs/StreamDecoder.js"
 import { Translator } from "../../src/services/logs/Translator.js"
+import { generateLines } from "../../bench/support/lines.js"
 import { makeLogs } from "./helpers.js"
 
 const make = (o: { maxEntries?: number; maxContentBytes?: number; dictEntries?: number; encoding?: "zstd" | "identity" } = {}) => {
@@ -179,6 +181,15 @@ describe("Dictionary eviction and the inflight snapshot", () => {
     byBytes.markSent()
     byBytes.pop()
     assert.isTrue(byBytes.hasSpace)
+  })
+
+  it("the default byte bound holds the send window of typical batches and half as many again, not several times it", () => {
+    const { batcher } = make({ encoding: "zstd" })
+    for (const m of generateLines(1000).map((content): LogMessage => ({ content, timestamp: 1_700_000_000_000, tags: ["env:prod"] }))) batcher.add(m)
+    const [batch] = batcher.takeSealed()
+    const window = defaultMachineConfig.sendWindow * heldBytes(batch!)
+    assert.isAtLeast(defaultInflightLimits.maxBytes, 1.5 * window)
+    assert.isAtMost(defaultInflightLimits.maxBytes, 3 * window)
   })
 
   it("the byte bound counts the memory a payload really holds: a view's whole backing store, definitions' strings", () => {
