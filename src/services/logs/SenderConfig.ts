@@ -21,7 +21,11 @@ export interface SenderConfig {
   readonly inflight: InflightLimits
   readonly dictionary: DictionaryLimits
   readonly machine: MachineConfig
-  /** Chunks of logs buffered ahead of each worker (producers wait when it is full). */
+  /**
+   * Chunks of logs buffered ahead of each worker (producers wait when it is full). One: when the intake is the
+   * slower side, buffered lines wait long enough to be promoted to V8's old generation and die there; the
+   * inflight tracker (compressed, off the JS heap) is the buffer that keeps the stream busy.
+   */
   readonly inputQueueChunks: number
   /** After a half-close, how long to wait for the server's status before cancelling the call. */
   readonly halfCloseGraceMs: number
@@ -38,7 +42,7 @@ export const defaultSenderConfig: SenderConfig = {
   inflight: defaultInflightLimits,
   dictionary: defaultDictionaryLimits,
   machine: defaultMachineConfig,
-  inputQueueChunks: 4,
+  inputQueueChunks: 1,
   halfCloseGraceMs: 2_000
 }
 
