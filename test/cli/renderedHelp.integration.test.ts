@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { bin, runCli, runNode } from "./helpers.js"
 import { commandTree } from "./commandTree.js"
 
@@ -43,6 +43,7 @@ describe("rendered help", () => {
     fullPath = withoutRenderedHelp()
     paths = [[], ...(await commandTree()).map((c) => c.path)]
   })
+  afterAll(() => Fs.rmSync(Path.dirname(Path.dirname(fullPath)), { recursive: true, force: true }))
 
   it("is rendered for exactly the root, every command and every subcommand", () => {
     const table = JSON.parse(Fs.readFileSync("dist/help.json", "utf8"))
