@@ -4,6 +4,7 @@
  */
 import * as grpc from "@grpc/grpc-js"
 import { datadog } from "../../generated/stateful_encoding.js"
+import { varintBytes } from "../../services/logs/DatumWire.js"
 
 const pb = datadog.intake.stateful
 
@@ -23,9 +24,6 @@ export interface BatchStatusMessage {
 export const logsStreamPath = "/datadog.intake.stateful.StatefulLogsService/LogsStream"
 
 export const batchStatusOk = pb.BatchStatus.Status.OK
-
-/** Bytes of `v` (a uint32) as a varint. */
-const varintBytes = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5)
 
 /**
  * A `StatefulBatch` written straight into one buffer of its exact size: batch_id (field 1, varint) then data

@@ -210,7 +210,7 @@ const scratchKeepBytes = 4 * 1024 * 1024
 let scratch: Buffer = Buffer.allocUnsafe(scratchBytes)
 
 /** Bytes of `v` (an integer in [0, 2^53]) as a varint. */
-const varintBytes = (v: number): number => {
+export const varintBytes = (v: number): number => {
   let n = 1
   while (v >= 128) {
     v = Math.floor(v / 128)
