@@ -3,14 +3,19 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 
 /**
  * A package directory whose `npm start` is the project's own script, running the project's bin on a config
  * that binds only an ephemeral status port (so the test does not collide with an agent already running).
  */
+const scratch: Array<string> = []
+afterAll(() => {
+  for (const dir of scratch) Fs.rmSync(dir, { recursive: true, force: true })
+})
 const packageDir = () => {
   const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "npm-start-"))
+  scratch.push(dir)
   const { scripts } = JSON.parse(Fs.readFileSync("package.json", "utf8")) as { scripts: { start: string } }
   Fs.writeFileSync(Path.join(dir, "package.json"), JSON.stringify({ name: "npm-start-test", private: true, scripts: { start: scripts.start } }))
   for (const d of ["bin", "dist", "node_modules"]) Fs.symlinkSync(Path.resolve(d), Path.join(dir, d))

@@ -3,13 +3,21 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Readline from "node:readline"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { commands } from "../../src/programs/cli.js"
 import { dataFlags, loaderFlags } from "../../src/programs/nodeFlags.js"
 import { version } from "../../src/programs/version.js"
 import { bin, runCli, runNode } from "./helpers.js"
 
-const tmp = () => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cli-startup-"))
+const scratch: Array<string> = []
+const tmp = () => {
+  const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "cli-startup-"))
+  scratch.push(dir)
+  return dir
+}
+afterAll(() => {
+  for (const dir of scratch) Fs.rmSync(dir, { recursive: true, force: true })
+})
 
 /** The bundle chunks (dist/chunks/NAME-HASH.mjs, by source file name) a command loads. */
 const chunksLoaded = async (args: ReadonlyArray<string>) => {
