@@ -17,18 +17,23 @@ const capture = (onLine: (line: string) => void = () => {}) => {
   return { lines, layer }
 }
 
+/** The lines logged when `offer` runs in callbackLog's scope under the `minimum` level, the scope closing at once. */
+const loggedBy = (minimum: LogLevel.LogLevel, offer: (log: Effect.Effect.Success<typeof callbackLog>) => void) =>
+  Effect.gen(function*() {
+    const { layer, lines } = capture()
+    yield* Effect.scoped(Effect.map(callbackLog, offer)).pipe(Effect.provide(layer), Logger.withMinimumLogLevel(minimum))
+    return lines
+  })
+
 describe("callbackLog", () => {
   it.effect("every line offered before the scope closes is logged by then, in order, at its level", () =>
     Effect.gen(function*() {
-      const { layer, lines } = capture()
-      yield* Effect.scoped(
-        Effect.map(callbackLog, (log) => {
-          // Offered synchronously, as the idle code's callbacks do, and the scope closes at once.
-          log(LogLevel.Info)("Listening to TCP receiver at port 8126...")
-          log(LogLevel.Debug)("Accepted connection on tcp listener: 21")
-          log(LogLevel.Error)("Could not start UDS listener")
-        })
-      ).pipe(Effect.provide(layer), Logger.withMinimumLogLevel(LogLevel.Debug))
+      const lines = yield* loggedBy(LogLevel.Debug, (log) => {
+        // Offered synchronously, as the idle code's callbacks do, and the scope closes at once.
+        log(LogLevel.Info)("Listening to TCP receiver at port 8126...")
+        log(LogLevel.Debug)("Accepted connection on tcp listener: 21")
+        log(LogLevel.Error)("Could not start UDS listener")
+      })
       assert.deepStrictEqual(lines, [
         "INFO Listening to TCP receiver at port 8126...",
         "DEBUG Accepted connection on tcp listener: 21",
@@ -38,13 +43,10 @@ describe("callbackLog", () => {
 
   it.effect("uses the caller's minimum level: a debug line under an info minimum is not logged", () =>
     Effect.gen(function*() {
-      const { layer, lines } = capture()
-      yield* Effect.scoped(
-        Effect.map(callbackLog, (log) => {
-          log(LogLevel.Debug)("hidden")
-          log(LogLevel.Info)("shown")
-        })
-      ).pipe(Effect.provide(layer), Logger.withMinimumLogLevel(LogLevel.Info))
+      const lines = yield* loggedBy(LogLevel.Info, (log) => {
+        log(LogLevel.Debug)("hidden")
+        log(LogLevel.Info)("shown")
+      })
       assert.deepStrictEqual(lines, ["INFO shown"])
     }))
 
