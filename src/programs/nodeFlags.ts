@@ -10,7 +10,7 @@
  * The data-moving commands (run, intake, logs send): a young generation sized for their allocation rate, and an
  * old generation that V8 lets grow by 2× between full collections instead of its default heuristic, which let a
  * sender's heap (payloads held until acknowledged, freed only by a full collection) reach ~190 MiB of RSS on a
- * ~40 MiB live heap; with it, peak RSS is ~148 MiB for the same CPU (README, "Start-up and the V8 settings").
+ * ~40 MiB live heap; with it, ~148 MiB for the same CPU (README, sender section, "Where the sender's peak goes").
  */
 export const dataFlags: ReadonlyArray<string> = ["--max-semi-space-size=8", "--heap-growing-percent=100"]
 
